@@ -1,0 +1,6 @@
+// Public API of the library: re-exports only.
+export * from "./errors";
+export * from "./config";
+export * from "./random";
+export * from "./paths";
+export * from "./data/types";
