@@ -1,0 +1,254 @@
+/**
+ * Headless notebook execution and export: runs a notebook through its real Jupyter kernel (tslab)
+ * in the project venv via scripts/execute_notebook.py (nbclient), writes the executed copy and an
+ * HTML export, and turns a failing cell into a NotebookExecutionError naming the notebook, the
+ * cell and its error text. Also checks the committed form of a notebook (no outputs, tslab
+ * kernelspec, a parameters cell first).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { AutoencoderLabError } from "./errors";
+import { projectPath } from "./paths";
+
+/** A notebook cell failed, timed out or killed its kernel. */
+export class NotebookExecutionError extends AutoencoderLabError {
+  constructor(
+    /** The notebook that failed. */
+    readonly notebook: string,
+    /** 0-based index of the failing cell among all cells (markdown included); -1 if unknown. */
+    readonly cellIndex: number,
+    /** The failing cell's stderr / error output (tslab puts its trace in stderr). */
+    readonly errorText: string,
+    /** The executed (partial) copy, with the outputs up to the failure. */
+    readonly executedPath: string | null,
+    detail = "",
+  ) {
+    super(
+      `${path.basename(notebook)}: ${detail}cell index ${cellIndex} failed:\n${indent(errorText)}` +
+        (executedPath ? `\n(partial outputs saved in ${executedPath})` : ""),
+    );
+  }
+}
+
+/** The notebook could not be run at all: missing venv, Jupyter or kernel. */
+export class NotebookSetupError extends AutoencoderLabError {}
+
+export interface NotebookRunOptions {
+  /** Folder for the executed .ipynb and its .html export (created if missing). */
+  outputDir: string;
+  /** Also export HTML (nbconvert's stock template). Default true. */
+  html?: boolean;
+  /** Extra environment for the kernel, e.g. `{ AE_QUICK: "1" }`; merged over process.env. */
+  env?: Record<string, string>;
+  /** Seconds allowed per cell before the run fails. Default 600, or AE_CELL_TIMEOUT if set. */
+  cellTimeoutSeconds?: number;
+  /** Python with nbclient and the tslab kernel registered. Default: the project venv's. */
+  python?: string;
+}
+
+export interface NotebookRunResult {
+  notebook: string;
+  executedPath: string;
+  htmlPath: string | null;
+  cellCount: number;
+  seconds: number;
+}
+
+/** The notebooks in a folder (default notebooks/), sorted by name: the order they run in. */
+export function listNotebooks(dir: string = projectPath("notebooks")): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => "    " + l)
+    .join("\n");
+}
+
+function defaultTimeout(): number {
+  const fromEnv = Number(process.env.AE_CELL_TIMEOUT);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 600;
+}
+
+interface ExecutorReport {
+  ok: boolean;
+  setup_error?: string;
+  executed?: string;
+  html?: string | null;
+  cells?: number;
+  cell_index?: number;
+  code_cell_number?: number;
+  cell_count?: number;
+  error?: string;
+}
+
+/**
+ * Execute one notebook headless (kernel working directory = the notebook's folder) and export it.
+ * Resolves when every cell ran; rejects with NotebookExecutionError naming the failing cell, or
+ * NotebookSetupError when the venv, Jupyter or the kernel is missing.
+ */
+export async function runNotebook(
+  notebook: string,
+  options: NotebookRunOptions,
+): Promise<NotebookRunResult> {
+  const python = options.python ?? projectPath(".venv", "bin", "python");
+  if (!fs.existsSync(python)) {
+    throw new NotebookSetupError(
+      `No Python at ${python}: run \`bash scripts/setup.sh\` to create the project venv.`,
+    );
+  }
+  const args = [
+    projectPath("scripts", "execute_notebook.py"),
+    path.resolve(notebook),
+    "--output-dir",
+    path.resolve(options.outputDir),
+    "--timeout",
+    String(Math.ceil(options.cellTimeoutSeconds ?? defaultTimeout())),
+  ];
+  if (options.html === false) args.push("--no-html");
+  const started = Date.now();
+  const { code, stdout, stderr } = await new Promise<{
+    code: number | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve, reject) => {
+    const child = spawn(python, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
+  });
+  const seconds = (Date.now() - started) / 1000;
+
+  let report: ExecutorReport | null = null;
+  try {
+    report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as ExecutorReport;
+  } catch {
+    report = null;
+  }
+  if (report === null) {
+    throw new NotebookSetupError(
+      `Running ${path.basename(notebook)} failed (exit ${code}) without a report:\n` +
+        indent((stderr || stdout).trim().slice(-4000)),
+    );
+  }
+  if (report.setup_error) throw new NotebookSetupError(report.setup_error);
+  if (!report.ok || code !== 0) {
+    const codeCell = report.code_cell_number ? `code cell ${report.code_cell_number}, ` : "";
+    throw new NotebookExecutionError(
+      notebook,
+      report.cell_index ?? -1,
+      report.error ?? stderr.trim().slice(-4000),
+      report.executed ?? null,
+      codeCell,
+    );
+  }
+  return {
+    notebook,
+    executedPath: report.executed ?? "",
+    htmlPath: report.html ?? null,
+    cellCount: report.cells ?? 0,
+    seconds,
+  };
+}
+
+/**
+ * Execute every notebook of a folder in name order, stopping at the first failure (later
+ * notebooks may read what earlier ones produced). `onDone` hears about each finished notebook.
+ */
+export async function runAllNotebooks(
+  options: NotebookRunOptions & {
+    notebooksDir?: string;
+    onDone?: (result: NotebookRunResult) => void;
+  },
+): Promise<NotebookRunResult[]> {
+  const results: NotebookRunResult[] = [];
+  for (const nb of listNotebooks(options.notebooksDir)) {
+    const result = await runNotebook(nb, options);
+    options.onDone?.(result);
+    results.push(result);
+  }
+  return results;
+}
+
+/**
+ * Problems with a notebook's committed form, as readable sentences (empty = fine): valid nbformat
+ * 4.5+ JSON, cell ids, no outputs or execution counts, the tslab kernelspec, and a first code
+ * cell tagged "parameters" (papermill's convention; it holds every setting the notebook uses).
+ */
+export function notebookFormatProblems(json: string): string[] {
+  let nb: unknown;
+  try {
+    nb = JSON.parse(json);
+  } catch (e) {
+    return [`not valid JSON: ${(e as Error).message}`];
+  }
+  const problems: string[] = [];
+  if (typeof nb !== "object" || nb === null || Array.isArray(nb)) return ["not a JSON object"];
+  const doc = nb as Record<string, unknown>;
+  if (doc.nbformat !== 4) problems.push(`nbformat is ${String(doc.nbformat)}, expected 4`);
+  if (typeof doc.nbformat_minor !== "number" || doc.nbformat_minor < 5) {
+    problems.push(`nbformat_minor is ${String(doc.nbformat_minor)}, expected >= 5 (cell ids)`);
+  }
+  const meta = (doc.metadata ?? {}) as Record<string, unknown>;
+  const kernelspec = (meta.kernelspec ?? {}) as Record<string, unknown>;
+  if (kernelspec.name !== "tslab") {
+    problems.push(`kernelspec name is ${JSON.stringify(kernelspec.name)}, expected "tslab"`);
+  }
+  if (!Array.isArray(doc.cells)) return [...problems, "no cells array"];
+  const ids = new Set<string>();
+  let firstCode = true;
+  doc.cells.forEach((raw: unknown, i: number) => {
+    const cell = (raw ?? {}) as Record<string, unknown>;
+    const where = `cell index ${i}`;
+    if (!["code", "markdown", "raw"].includes(cell.cell_type as string)) {
+      problems.push(`${where}: unknown cell_type ${JSON.stringify(cell.cell_type)}`);
+    }
+    const src = cell.source;
+    if (
+      typeof src !== "string" &&
+      !(Array.isArray(src) && src.every((s) => typeof s === "string"))
+    ) {
+      problems.push(`${where}: source is not a string or list of strings`);
+    }
+    if (typeof cell.metadata !== "object" || cell.metadata === null) {
+      problems.push(`${where}: metadata missing`);
+    }
+    const id = cell.id;
+    if (typeof id !== "string" || !/^[a-zA-Z0-9_-]{1,64}$/.test(id)) {
+      problems.push(`${where}: missing or invalid cell id`);
+    } else if (ids.has(id)) {
+      problems.push(`${where}: duplicate cell id ${id}`);
+    } else {
+      ids.add(id);
+    }
+    if (cell.cell_type !== "code") return;
+    if (!Array.isArray(cell.outputs) || cell.outputs.length > 0) {
+      problems.push(`${where}: has outputs (commit notebooks with outputs cleared)`);
+    }
+    if (cell.execution_count !== null) {
+      problems.push(`${where}: execution_count is ${String(cell.execution_count)}, expected null`);
+    }
+    if (firstCode) {
+      firstCode = false;
+      const tags = ((cell.metadata ?? {}) as Record<string, unknown>).tags;
+      if (!Array.isArray(tags) || !tags.includes("parameters")) {
+        problems.push(`${where}: the first code cell must be tagged "parameters"`);
+      }
+    }
+  });
+  if (firstCode) problems.push("no code cell (expected a parameters cell)");
+  return problems;
+}

@@ -1,0 +1,127 @@
+/**
+ * Executes every notebook in notebooks/ headless through the real tslab kernel of the project
+ * venv with the quick preset (AE_QUICK=1), failing with the notebook, cell and error text on any
+ * cell error. Also checks, on generated probe notebooks, that the runner really reports failures
+ * (tslab sends no `error` message, so this is not a given) and that AE_QUICK reaches the kernel.
+ */
+import { after, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  NotebookExecutionError,
+  listNotebooks,
+  runNotebook,
+} from "../../lib/notebook-runner";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-notebooks-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A minimal committed-form tslab notebook with one code cell per source. */
+function writeProbe(name: string, sources: string[]): string {
+  const nb = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
+      language_info: { name: "typescript" },
+    },
+    cells: [
+      { cell_type: "markdown", id: "intro", metadata: {}, source: "# probe" },
+      ...sources.map((source, i) => ({
+        cell_type: "code",
+        id: `c${i}`,
+        metadata: i === 0 ? { tags: ["parameters"] } : {},
+        execution_count: null,
+        outputs: [],
+        source,
+      })),
+    ],
+  };
+  const dir = fs.mkdtempSync(path.join(tmp, "probe-"));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+  return file;
+}
+
+function streamText(executed: string): string {
+  const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as {
+    cells: { outputs?: { text?: string | string[] }[] }[];
+  };
+  return nb.cells
+    .flatMap((c) => c.outputs ?? [])
+    .map((o) => (Array.isArray(o.text) ? o.text.join("") : (o.text ?? "")))
+    .join("");
+}
+
+describe("committed notebooks run headless with AE_QUICK=1", () => {
+  const notebooks = listNotebooks();
+  if (notebooks.length === 0) {
+    it("no notebooks in notebooks/ yet: nothing to execute", (t) => {
+      t.skip("notebooks/ holds no .ipynb file");
+    });
+  }
+  for (const nb of notebooks) {
+    it(path.basename(nb), async () => {
+      const r = await runNotebook(nb, {
+        outputDir: path.join(tmp, "exports"),
+        env: { AE_QUICK: "1" },
+      });
+      assert.ok(fs.existsSync(r.executedPath), "executed copy written");
+      assert.ok(r.htmlPath && fs.statSync(r.htmlPath).size > 0, "HTML export written");
+    });
+  }
+});
+
+describe("the notebook runner", () => {
+  it("runs a passing notebook in its own folder, passes AE_QUICK, writes .ipynb and .html", async () => {
+    const nb = writeProbe("ok.ipynb", [
+      "const quick = process.env.AE_QUICK;",
+      'console.log("quick=" + quick + " cwd=" + process.cwd());',
+    ]);
+    const out = path.join(tmp, "ok-out");
+    const r = await runNotebook(nb, { outputDir: out, env: { AE_QUICK: "1" } });
+    assert.equal(r.executedPath, path.join(out, "ok.ipynb"));
+    assert.equal(r.htmlPath, path.join(out, "ok.html"));
+    assert.match(fs.readFileSync(r.htmlPath, "utf8"), /quick=1/);
+    const text = streamText(r.executedPath);
+    assert.match(text, /quick=1/);
+    assert.ok(text.includes(`cwd=${fs.realpathSync(path.dirname(nb))}`), text);
+  });
+
+  it("reports a throwing cell with its index and error text, and keeps the partial outputs", async () => {
+    const nb = writeProbe("throws.ipynb", [
+      'console.log("first cell ran");',
+      'throw new Error("deliberate probe failure");',
+      'console.log("must not run");',
+    ]);
+    const out = path.join(tmp, "fail-out");
+    await assert.rejects(
+      runNotebook(nb, { outputDir: out, html: false }),
+      (e: unknown) => {
+        assert.ok(e instanceof NotebookExecutionError, String(e));
+        assert.equal(e.cellIndex, 2); // markdown cell 0, code cells 1..3
+        assert.match(e.errorText, /deliberate probe failure/);
+        assert.match(e.message, /throws\.ipynb: code cell 2, cell index 2 failed/);
+        const partial = streamText(path.join(out, "throws.ipynb"));
+        assert.match(partial, /first cell ran/);
+        assert.doesNotMatch(partial, /must not run/);
+        return true;
+      },
+    );
+  });
+
+  it("reports a TypeScript type error in a cell", async () => {
+    const nb = writeProbe("type-error.ipynb", ['const n: number = "not a number";']);
+    await assert.rejects(
+      runNotebook(nb, { outputDir: path.join(tmp, "type-out"), html: false }),
+      (e: unknown) => {
+        assert.ok(e instanceof NotebookExecutionError, String(e));
+        assert.equal(e.cellIndex, 1);
+        assert.match(e.errorText, /not assignable to type 'number'/);
+        return true;
+      },
+    );
+  });
+});
