@@ -4,3 +4,6 @@ export * from "./config";
 export * from "./random";
 export * from "./paths";
 export * from "./data/types";
+export * from "./explore";
+export * from "./plots";
+export * from "./notebook";

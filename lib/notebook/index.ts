@@ -1,0 +1,2 @@
+// Notebook display helpers. Re-exports only.
+export * from "./display";

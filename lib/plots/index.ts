@@ -1,0 +1,7 @@
+// Plot builders: plain plotly figure specs. Re-exports only.
+export * from "./figure";
+export * from "./theme";
+export * from "./bar";
+export * from "./images";
+export * from "./histogram";
+export * from "./heatmap";
