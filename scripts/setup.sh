@@ -93,7 +93,7 @@ else
   fi
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
   say "venv: pip install -r requirements.txt ..."
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt ||
+  "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -r requirements.txt ||
     die "pip install -r requirements.txt failed (see the messages above)"
   echo "$want" >"$venv_stamp"
 fi
