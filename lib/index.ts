@@ -4,6 +4,7 @@ export * from "./config";
 export * from "./random";
 export * from "./paths";
 export * from "./data/types";
+export * from "./data";
 export * from "./explore";
 export * from "./plots";
 export * from "./notebook";
