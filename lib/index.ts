@@ -8,3 +8,4 @@ export * from "./data";
 export * from "./explore";
 export * from "./plots";
 export * from "./notebook";
+export * from "./model/conv-gradient";
