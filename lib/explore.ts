@@ -4,27 +4,13 @@
  * tensors, no printing; the notebooks turn the results into tables and figures.
  */
 import { DatasetError } from "./errors";
+import { classCounts } from "./data/prepare";
 import type { Rng } from "./random";
 import { pixelsPerImage, type ImageSet, type ImageShape, type PreparedDataset } from "./data/types";
 
 /** The three splits of a prepared dataset, in display order. */
 export type SplitName = "train" | "validation" | "test";
 export const SPLIT_NAMES: readonly SplitName[] = ["train", "validation", "test"];
-
-/** Number of images per class: entry k counts labels equal to k (labels ≥ numClasses throw). */
-function countLabels(labels: Uint8Array, numClasses: number): number[] {
-  const counts = new Array<number>(numClasses).fill(0);
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i];
-    if (label >= numClasses) {
-      throw new DatasetError(
-        `Label ${label} at index ${i} is not below the number of classes (${numClasses}).`,
-      );
-    }
-    counts[label]++;
-  }
-  return counts;
-}
 
 function checkSet(set: ImageSet, shape: ImageShape): number {
   const pixels = pixelsPerImage(shape);
@@ -45,7 +31,7 @@ export function classCountsBySplit(
   const numClasses = prepared.classNames.length;
   return SPLIT_NAMES.map((split) => ({
     split,
-    counts: countLabels(prepared[split].labels, numClasses),
+    counts: classCounts(prepared[split].labels, numClasses),
   }));
 }
 
@@ -85,7 +71,7 @@ export function meanImagePerClass(
 ): Float32Array[] {
   const pixels = checkSet(set, shape);
   const sums = Array.from({ length: numClasses }, () => new Float64Array(pixels));
-  const counts = countLabels(set.labels, numClasses);
+  const counts = classCounts(set.labels, numClasses);
   for (let i = 0; i < set.count; i++) {
     const sum = sums[set.labels[i]];
     const offset = i * pixels;

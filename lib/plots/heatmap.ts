@@ -52,6 +52,9 @@ export function heatmapFigure(
   const cols = Math.max(0, ...values.map((r) => r.length));
   const topDown = options.rowZeroAtTop ?? true;
   const layout = baseLayout(options.title);
+  // Square cells leave the plot as tall as wide: shrink the figure so the colour bar stays close.
+  if (options.squareCells)
+    layout.width = Math.round(((THEME.height - 120) * cols) / Math.max(rows, 1)) + 200;
   layout.xaxis = {
     ...(layout.xaxis as object),
     ...axisTitle(options.xTitle),

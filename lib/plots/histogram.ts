@@ -86,7 +86,7 @@ export function histogramFigure(hist: BinnedCounts, options: HistogramOptions = 
   layout.yaxis = {
     ...(layout.yaxis as object),
     ...axisTitle(options.yTitle ?? "count"),
-    ...(options.logY ? { type: "log", exponentformat: "power" } : {}),
+    ...(options.logY ? { type: "log", exponentformat: "power", dtick: 1 } : {}),
   };
   if (options.note) {
     layout.annotations = [

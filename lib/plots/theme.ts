@@ -63,7 +63,8 @@ export function baseLayout(title?: string): Layout {
     margin: { ...THEME.margin },
     xaxis: axisStyle(),
     yaxis: axisStyle(),
-    legend: { orientation: "h", x: 0, y: -0.18 },
+    // Above the plot, right-aligned: clear of the x-axis title and of the left-aligned title.
+    legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" },
     hoverlabel: { font: { family: THEME.font.family } },
   };
 }
