@@ -1,0 +1,340 @@
+/**
+ * One folder per training run, holding everything needed to rebuild and evaluate the model:
+ *
+ *   runs/<name>/
+ *     run.json         status, backend, dataset, timings, versions
+ *     config.json      the ExperimentConfig (validated when loaded)
+ *     history.json     one EpochRecord per finished epoch; history.csv the same as a table
+ *     metrics.json     test metrics and baselines (after evaluation)
+ *     model/encoder/   model.json + weights.bin (tfjs layers format; loads in a browser too)
+ *     model/decoder/   the decoder ends with a sigmoid: it outputs pixels in [0, 1]
+ *     checkpoint/      model + optimizer state after the last finished epoch, for --resume
+ *
+ * Every file is written atomically; a lock file stops two processes training into one folder.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { validateConfig, type ExperimentConfig } from "../config";
+import { AutoencoderLabError, ConfigError } from "../errors";
+import { projectPath } from "../paths";
+import { assemble, type Autoencoder } from "../model/autoencoder";
+import type { EpochRecord } from "../train/trainer";
+import {
+  readJson,
+  replaceFolder,
+  resolveCompleteFolder,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "./atomic";
+import { captureModel, loadModelFiles, writeModelFiles } from "./model-files";
+
+export type RunStatus = "running" | "completed" | "early-stopping" | "interrupted" | "failed";
+
+export interface RunRecord {
+  name: string;
+  status: RunStatus;
+  backend: string;
+  createdAt: string;
+  updatedAt: string;
+  epochsDone: number;
+  dataset: { name: string; files: string[]; train: number; validation: number; test: number };
+  versions: { node: string; tfjs: string };
+  /** Set when status is failed. */
+  error?: string;
+}
+
+/** Something about a run folder is wrong: missing, locked, damaged, or incompatible. */
+export class RunError extends AutoencoderLabError {}
+
+const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Check a run name: letters, digits, '.', '_' and '-', no path separators, no "..". */
+export function checkRunName(name: string): string {
+  if (!RUN_NAME.test(name) || name.includes("..")) {
+    throw new ConfigError(
+      `Config key "train.runName": ${JSON.stringify(name)} is not a valid run name. Use 1-100 letters, digits, ` +
+        `'.', '_' or '-', starting with a letter or digit, without "/" "\\" or "..": e.g. "dense-64-baseline".`,
+    );
+  }
+  return name;
+}
+
+/** A fresh run name from the config and the time, e.g. "dense-64-20261129-051502". */
+export function generateRunName(config: ExperimentConfig, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const noise = config.model.noise.kind === "none" ? "" : `-${config.model.noise.kind}`;
+  return `${config.model.kind}-${config.model.codeSize}${noise}-${config.data.dataset}-${stamp}`;
+}
+
+/** The folder of a run given by name (under config.train.runsDir) or by path. */
+export function runFolder(nameOrPath: string, runsDir = "runs"): string {
+  if (nameOrPath.includes("/") || nameOrPath.includes(path.sep)) return path.resolve(nameOrPath);
+  return projectPath(runsDir, checkRunName(nameOrPath));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** An open run folder owned by this process (holds the lock until close()). */
+export class RunWriter {
+  private constructor(
+    readonly folder: string,
+    readonly name: string,
+    private record: RunRecord,
+  ) {}
+
+  /**
+   * Create a new run folder, or (resume) reopen one. Fails with RunError when the folder exists
+   * and resume is false, when it does not exist and resume is true, or when another live process
+   * holds its lock.
+   */
+  static open(
+    config: ExperimentConfig,
+    options: { resume?: boolean; backend: string; dataset: RunRecord["dataset"] },
+  ): RunWriter {
+    const name = checkRunName(config.train.runName ?? generateRunName(config));
+    const folder = projectPath(config.train.runsDir, name);
+    const exists = fs.existsSync(path.join(folder, "run.json"));
+    if (exists && !options.resume) {
+      throw new RunError(
+        `Run "${name}" already exists at ${folder}. Resume it with --resume (train.runName "${name}"), ` +
+          `or choose another name with --run.`,
+      );
+    }
+    if (!exists && options.resume) {
+      throw new RunError(
+        `Cannot resume run "${name}": ${folder} has no run.json. Check the name (ls ${path.dirname(folder)}).`,
+      );
+    }
+    fs.mkdirSync(folder, { recursive: true });
+    acquireLock(folder, name);
+    const now = new Date().toISOString();
+    const previous = exists
+      ? (readJson(path.join(folder, "run.json"), "run record") as RunRecord)
+      : null;
+    const record: RunRecord = {
+      name,
+      status: "running",
+      backend: options.backend,
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+      epochsDone: previous?.epochsDone ?? 0,
+      dataset: options.dataset,
+      versions: { node: process.version, tfjs: tf.version.tfjs },
+    };
+    const writer = new RunWriter(folder, name, record);
+    try {
+      if (!exists) writeJsonAtomic(path.join(folder, "config.json"), config);
+      writer.writeRecord();
+    } catch (error) {
+      writer.close();
+      throw error;
+    }
+    return writer;
+  }
+
+  private writeRecord(): void {
+    this.record.updatedAt = new Date().toISOString();
+    writeJsonAtomic(path.join(this.folder, "run.json"), this.record);
+  }
+
+  /** Save the end-of-epoch state: history files, then the checkpoint (model + optimizer). */
+  async checkpoint(
+    model: Autoencoder,
+    optimizer: tf.Optimizer,
+    history: readonly EpochRecord[],
+  ): Promise<void> {
+    writeHistory(this.folder, history);
+    const optimizerState = await optimizer.getWeights();
+    const encoder = await captureModel(model.encoder);
+    const decoder = await captureModel(model.decoder);
+    const optimizerData = new Float32Array(optimizerState.reduce((n, w) => n + w.tensor.size, 0));
+    let offset = 0;
+    for (const w of optimizerState) {
+      optimizerData.set(w.tensor.dataSync() as Float32Array, offset);
+      offset += w.tensor.size;
+    }
+    replaceFolder(path.join(this.folder, "checkpoint"), (tmp) => {
+      writeModelFiles(encoder, path.join(tmp, "encoder"));
+      writeModelFiles(decoder, path.join(tmp, "decoder"));
+      writeFileAtomic(path.join(tmp, "optimizer.bin"), new Uint8Array(optimizerData.buffer));
+      writeJsonAtomic(path.join(tmp, "state.json"), {
+        epoch: history.length,
+        history,
+        optimizer: optimizerState.map((w) => ({ name: w.name, shape: w.tensor.shape })),
+      });
+    });
+    this.record.epochsDone = history.length;
+    this.writeRecord();
+  }
+
+  /** Save the final model (encoder and decoder) under model/. */
+  async saveModel(model: Autoencoder): Promise<void> {
+    const encoder = await captureModel(model.encoder);
+    const decoder = await captureModel(model.decoder);
+    replaceFolder(path.join(this.folder, "model"), (tmp) => {
+      writeModelFiles(encoder, path.join(tmp, "encoder"));
+      writeModelFiles(decoder, path.join(tmp, "decoder"));
+    });
+  }
+
+  writeMetrics(metrics: unknown): void {
+    writeJsonAtomic(path.join(this.folder, "metrics.json"), metrics);
+  }
+
+  /** Record how the run ended. */
+  finish(status: Exclude<RunStatus, "running">, error?: string): void {
+    this.record.status = status;
+    if (error) this.record.error = error;
+    else delete this.record.error;
+    this.writeRecord();
+  }
+
+  /** Release the lock. */
+  close(): void {
+    fs.rmSync(path.join(this.folder, LOCK_FILE), { force: true });
+  }
+}
+
+const LOCK_FILE = ".lock";
+
+function acquireLock(folder: string, name: string): void {
+  const lock = path.join(folder, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(fs.readFileSync(lock, "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new RunError(
+          `Run "${name}" is in use by process ${pid} (lock ${lock}). Wait for it to finish, stop it, or use another --run name.`,
+        );
+      }
+      fs.rmSync(lock, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new RunError(`Could not take the lock ${lock}: another process keeps creating it.`);
+}
+
+/** history.json and history.csv. */
+export function writeHistory(folder: string, history: readonly EpochRecord[]): void {
+  writeJsonAtomic(path.join(folder, "history.json"), history);
+  writeFileAtomic(path.join(folder, "history.csv"), historyToCsv(history));
+}
+
+const HISTORY_COLUMNS: Array<keyof EpochRecord> = [
+  "epoch",
+  "trainLoss",
+  "valLoss",
+  "valBce",
+  "valMse",
+  "trainSeconds",
+  "epochSeconds",
+  "samplesPerSecond",
+];
+
+/** The history as CSV with a header row. */
+export function historyToCsv(history: readonly EpochRecord[]): string {
+  const rows = history.map((r) => HISTORY_COLUMNS.map((c) => String(r[c])).join(","));
+  return [HISTORY_COLUMNS.join(","), ...rows].join("\n") + "\n";
+}
+
+/** A saved run, read back. */
+export interface LoadedRun {
+  folder: string;
+  record: RunRecord;
+  config: ExperimentConfig;
+  history: EpochRecord[];
+  metrics: unknown | null;
+}
+
+/** Read a run's record, config, history and metrics (not the model: see loadRunModel). */
+export function loadRun(nameOrPath: string, runsDir = "runs"): LoadedRun {
+  const folder = runFolder(nameOrPath, runsDir);
+  if (!fs.existsSync(folder))
+    throw new RunError(`No run at ${folder}. List runs with: ls ${path.dirname(folder)}`);
+  const record = readJson(path.join(folder, "run.json"), "the run record") as RunRecord;
+  let config: ExperimentConfig;
+  try {
+    config = validateConfig(readJson(path.join(folder, "config.json"), "the run's config"));
+  } catch (error) {
+    throw new RunError(
+      `Run at ${folder} was written with an incompatible config: ${(error as Error).message} ` +
+        `It was made by another version of this project; retrain it, or edit config.json to match.`,
+    );
+  }
+  const historyFile = path.join(folder, "history.json");
+  const history = fs.existsSync(historyFile)
+    ? (readJson(historyFile, "the run's history") as EpochRecord[])
+    : [];
+  const metricsFile = path.join(folder, "metrics.json");
+  const metrics = fs.existsSync(metricsFile) ? readJson(metricsFile, "the run's metrics") : null;
+  return { folder, record, config, history, metrics };
+}
+
+/** Load the final model of a run (or its last checkpoint when `from` is "checkpoint"). */
+export async function loadRunModel(
+  run: LoadedRun,
+  from: "model" | "checkpoint" = "model",
+): Promise<Autoencoder> {
+  const folder = resolveCompleteFolder(path.join(run.folder, from));
+  if (!folder) {
+    throw new RunError(
+      from === "model"
+        ? `Run "${run.record.name}" has no final model (status ${run.record.status}). Finish it with --resume, or load its checkpoint.`
+        : `Run "${run.record.name}" has no checkpoint: it stopped before finishing its first epoch.`,
+    );
+  }
+  const encoder = await loadModelFiles(path.join(folder, "encoder"));
+  const decoder = await loadModelFiles(path.join(folder, "decoder"));
+  return assemble(encoder, decoder);
+}
+
+/** True when the run folder holds a complete checkpoint. */
+export function hasCheckpoint(folder: string): boolean {
+  const checkpoint = resolveCompleteFolder(path.join(folder, "checkpoint"));
+  return checkpoint !== null && fs.existsSync(path.join(checkpoint, "state.json"));
+}
+
+/** The checkpoint of a run, to resume training: model, optimizer state and history. */
+export async function loadCheckpoint(
+  run: LoadedRun,
+  optimizer: tf.Optimizer,
+): Promise<{ model: Autoencoder; history: EpochRecord[] }> {
+  const model = await loadRunModel(run, "checkpoint");
+  const folder = resolveCompleteFolder(path.join(run.folder, "checkpoint")) as string;
+  const state = readJson(path.join(folder, "state.json"), "the checkpoint state") as {
+    history: EpochRecord[];
+    optimizer: Array<{ name: string; shape: number[] }>;
+  };
+  const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+  const expected = state.optimizer.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  if (data.length !== expected) {
+    throw new RunError(
+      `Checkpoint optimizer state in ${folder} has ${data.length} values, expected ${expected}: the checkpoint is damaged. ` +
+        `Start the run again under a new name.`,
+    );
+  }
+  let offset = 0;
+  const named = state.optimizer.map((w) => {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    const tensor = tf.tensor(data.subarray(offset, offset + size), w.shape);
+    offset += size;
+    return { name: w.name, tensor };
+  });
+  await optimizer.setWeights(named);
+  tf.dispose(named.map((n) => n.tensor));
+  return { model, history: state.history };
+}

@@ -1,0 +1,71 @@
+/** Test-set evaluation of a trained autoencoder: reconstructions and the metrics report. */
+import * as tf from "@tensorflow/tfjs";
+import type { ImageSet } from "../data/types";
+import { reconstructionReport } from "../metrics";
+import type { Autoencoder } from "../model/autoencoder";
+
+/** Reconstructed pixels (in [0, 1]) for every image of a set, batched to bound memory. */
+export function reconstructSet(
+  model: Autoencoder,
+  set: ImageSet,
+  pixels: number,
+  batchSize = 1000,
+): Float32Array {
+  const out = new Float32Array(set.count * pixels);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const values = tf.tidy(() => {
+      const x = tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [
+        end - start,
+        pixels,
+      ]);
+      return (model.decoder.apply(model.encoder.apply(x)) as tf.Tensor).dataSync() as Float32Array;
+    });
+    out.set(values, start * pixels);
+  }
+  return out;
+}
+
+/** Codes for every image of a set: Float32Array [count, codeSize], batched. */
+export function encodeSet(
+  model: Autoencoder,
+  set: ImageSet,
+  pixels: number,
+  batchSize = 1000,
+): Float32Array {
+  const codeSize = (model.encoder.outputs[0].shape[1] as number) ?? 0;
+  const out = new Float32Array(set.count * codeSize);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const values = tf.tidy(() => {
+      const x = tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [
+        end - start,
+        pixels,
+      ]);
+      return (model.encoder.apply(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    out.set(values, start * codeSize);
+  }
+  return out;
+}
+
+/** The mean image of a set (per-pixel mean), a baseline "reconstruction". */
+export function meanImage(set: ImageSet, pixels: number): Float32Array {
+  const sum = new Float64Array(pixels);
+  for (let i = 0; i < set.count; i++) {
+    const row = set.images.subarray(i * pixels, (i + 1) * pixels);
+    for (let p = 0; p < pixels; p++) sum[p] += row[p];
+  }
+  return Float32Array.from(sum, (s) => s / Math.max(1, set.count));
+}
+
+/** Metrics of the model on `set`, next to the all-black and mean-training-image baselines. */
+export function evaluateReconstruction(
+  model: Autoencoder,
+  set: ImageSet,
+  train: ImageSet,
+  pixels: number,
+) {
+  const reconstructions = reconstructSet(model, set, pixels);
+  return reconstructionReport(set.images, reconstructions, pixels, meanImage(train, pixels));
+}

@@ -1,0 +1,176 @@
+/**
+ * A whole training run from one config: backend, data, run folder, training with a checkpoint
+ * per epoch, final model, test evaluation. The CLI, the notebooks and the main job all call
+ * runExperiment, so they behave the same.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { validateConfig, type ExperimentConfig } from "../config";
+import { describeBackend, initBackend } from "../backend/select";
+import { loadDataset, prepareDataset } from "../data";
+import type { PreparedDataset } from "../data/types";
+import { pixelsPerImage } from "../data/types";
+import { AutoencoderLabError } from "../errors";
+import { buildAutoencoder, countParameters, type Autoencoder } from "../model/autoencoder";
+import { hasCheckpoint, loadCheckpoint, loadRun, RunError, RunWriter } from "../runs/run-folder";
+import { evaluateReconstruction } from "./evaluate";
+import {
+  createOptimizer,
+  NonFiniteLossError,
+  train,
+  type BatchProgress,
+  type EpochRecord,
+  type TrainResult,
+} from "./trainer";
+
+export interface RunStart {
+  runName: string;
+  folder: string;
+  backend: string;
+  epochs: number;
+  /** First epoch this call trains (above 1 when resuming). */
+  firstEpoch: number;
+  trainCount: number;
+  validationCount: number;
+  parameters: number;
+}
+
+/** Receives progress; the terminal and notebook reporters implement it. */
+export interface ProgressReporter {
+  start(info: RunStart): void;
+  batch(progress: BatchProgress): void;
+  epoch(record: EpochRecord, history: readonly EpochRecord[]): void;
+  end(outcome: ExperimentOutcome): void;
+}
+
+export interface ExperimentOptions {
+  /** Continue the run named by config.train.runName from its last checkpoint. */
+  resume?: boolean;
+  /** Abort to stop after the current batch (the last checkpoint is kept). */
+  signal?: AbortSignal;
+  reporter?: ProgressReporter;
+  /** Data already loaded and prepared with this config (saves reloading in a notebook). */
+  data?: PreparedDataset;
+}
+
+export interface ExperimentOutcome {
+  runName: string;
+  folder: string;
+  backend: string;
+  config: ExperimentConfig;
+  result: TrainResult;
+  /** Test metrics with baselines; null when training was interrupted. */
+  metrics: ReturnType<typeof evaluateReconstruction> | null;
+  seconds: number;
+}
+
+export interface ExperimentResult extends ExperimentOutcome {
+  /** The trained model (dispose it when done). */
+  model: Autoencoder;
+}
+
+/** When resuming, the config comes from the run; only train.epochs (and where to find it) may change. */
+function resumeConfig(requested: ExperimentConfig): ExperimentConfig {
+  if (!requested.train.runName) {
+    throw new RunError("To resume, name the run: --resume --run <name> (train.runName).");
+  }
+  const saved = loadRun(requested.train.runName, requested.train.runsDir).config;
+  return validateConfig({
+    ...saved,
+    train: { ...saved.train, epochs: requested.train.epochs, runsDir: requested.train.runsDir },
+  });
+}
+
+/** Train (or resume) a run as the config says, evaluate it, and save everything in its folder. */
+export async function runExperiment(
+  requested: ExperimentConfig,
+  options: ExperimentOptions = {},
+): Promise<ExperimentResult> {
+  const started = performance.now();
+  const config = options.resume ? resumeConfig(requested) : requested;
+  const backend = await initBackend(config.train.backend);
+  const data =
+    options.data ?? prepareDataset(await loadDataset(config.data), config.data, config.seed);
+  const writer = RunWriter.open(config, {
+    resume: options.resume,
+    backend: describeBackend(backend),
+    dataset: {
+      name: data.name,
+      files: data.files,
+      train: data.train.count,
+      validation: data.validation.count,
+      test: data.test.count,
+    },
+  });
+  const optimizer = createOptimizer(config);
+  let model: Autoencoder | null = null;
+  try {
+    let history: EpochRecord[] = [];
+    if (options.resume && hasCheckpoint(writer.folder)) {
+      const checkpoint = await loadCheckpoint(loadRun(writer.folder), optimizer);
+      model = checkpoint.model;
+      history = checkpoint.history;
+    } else {
+      // A new run, or one killed before its first checkpoint: the same seed rebuilds the same start.
+      model = buildAutoencoder(config.model, data.shape, config.seed);
+    }
+    const trained = model;
+    options.reporter?.start({
+      runName: writer.name,
+      folder: writer.folder,
+      backend: describeBackend(backend),
+      epochs: config.train.epochs,
+      firstEpoch: history.length + 1,
+      trainCount: data.train.count,
+      validationCount: data.validation.count,
+      parameters: countParameters(model),
+    });
+    const result = await train(
+      trained,
+      data,
+      config,
+      {
+        onBatchEnd: (p) => options.reporter?.batch(p),
+        onEpochEnd: async (record, soFar) => {
+          await writer.checkpoint(trained, optimizer, soFar);
+          options.reporter?.epoch(record, soFar);
+        },
+      },
+      { signal: options.signal, history, optimizer },
+    );
+    let metrics: ExperimentOutcome["metrics"] = null;
+    if (result.stopReason !== "interrupted") {
+      await writer.saveModel(trained);
+      const pixels = pixelsPerImage(data.shape);
+      metrics = evaluateReconstruction(trained, data.test, data.train, pixels);
+      writer.writeMetrics({
+        test: metrics,
+        bestEpoch: result.bestEpoch,
+        stopReason: result.stopReason,
+      });
+    }
+    writer.finish(result.stopReason === "interrupted" ? "interrupted" : result.stopReason);
+    const outcome: ExperimentOutcome = {
+      runName: writer.name,
+      folder: writer.folder,
+      backend: describeBackend(backend),
+      config,
+      result,
+      metrics,
+      seconds: (performance.now() - started) / 1000,
+    };
+    options.reporter?.end(outcome);
+    return { ...outcome, model: trained };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    writer.finish("failed", message);
+    model?.dispose();
+    if (error instanceof NonFiniteLossError || error instanceof AutoencoderLabError) throw error;
+    throw new AutoencoderLabError(
+      `Training run "${writer.name}" failed: ${message} (its last checkpoint is kept in ${writer.folder}).`,
+    );
+  } finally {
+    optimizer.dispose();
+    writer.close();
+    void tf; // the backend stays initialised for the caller
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The training loop: Adam on mini-batches, validation after every epoch, early stopping.
+ *
+ * Speed notes (wasm, see FIELD-NOTES): batches are copied row by row from the flat Float32Array
+ * into a fresh tensor (slicing a [50000, 784] tensor costs ~550 ms a step), and transposed matrix
+ * products go through the fast path installed by initBackend. Randomness is derived from
+ * (seed, epoch, step), so a run resumed at epoch k sees exactly the shuffles and noise an
+ * uninterrupted run would.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ExperimentConfig } from "../config";
+import { AutoencoderLabError } from "../errors";
+import type { ImageSet, PreparedDataset } from "../data/types";
+import { pixelsPerImage } from "../data/types";
+import type { Autoencoder } from "../model/autoencoder";
+import { corrupt } from "../model/noise";
+import { createRng, permutation } from "../random";
+import { reconstructionLoss } from "./losses";
+
+/** What one epoch did. Losses are means over pixels and images. */
+export interface EpochRecord {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean training loss over the epoch's batches (on corrupted inputs for denoising models). */
+  trainLoss: number;
+  /** Validation loss (same loss as training, clean inputs). */
+  valLoss: number;
+  /** Validation binary cross-entropy and mean squared error, whatever the training loss. */
+  valBce: number;
+  valMse: number;
+  /** Wall-clock seconds of the training pass alone, and of the whole epoch with validation. */
+  trainSeconds: number;
+  epochSeconds: number;
+  /** Training images per second of the training pass. */
+  samplesPerSecond: number;
+}
+
+export type StopReason = "completed" | "early-stopping" | "interrupted";
+
+export interface TrainResult {
+  history: EpochRecord[];
+  stopReason: StopReason;
+  /** Epoch with the lowest validation loss. */
+  bestEpoch: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainHooks {
+  /** After every batch (keep it cheap). */
+  onBatchEnd?(progress: BatchProgress): void;
+  /** After every epoch, with the model and optimizer in their end-of-epoch state (checkpoint here). */
+  onEpochEnd?(record: EpochRecord, history: readonly EpochRecord[]): void | Promise<void>;
+}
+
+export interface TrainOptions {
+  /** Abort to stop after the current batch; the epoch in progress is dropped (not recorded). */
+  signal?: AbortSignal;
+  /** Resume: the history so far (training continues at history.length + 1). */
+  history?: EpochRecord[];
+  /** Resume: an optimizer carrying its saved state; otherwise a fresh Adam is made. */
+  optimizer?: tf.Optimizer;
+}
+
+/** A loss became NaN or infinite: training cannot continue from this state. */
+export class NonFiniteLossError extends AutoencoderLabError {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly value: number,
+  ) {
+    super(
+      `Training loss became ${value} at epoch ${epoch}, batch ${batch}. The weights are no longer usable; ` +
+        `the last completed epoch's checkpoint is kept. Lower train.learningRate (e.g. by 10x) or check the ` +
+        `input data for NaN values, then resume or start again.`,
+    );
+  }
+}
+
+/** A fresh optimizer as the config asks (Adam). */
+export function createOptimizer(config: ExperimentConfig): tf.Optimizer {
+  return tf.train.adam(config.train.learningRate);
+}
+
+/** The learning rate for a step (0-based) of `totalSteps`, as config.train.lrSchedule says. */
+export function learningRateAt(config: ExperimentConfig, step: number, totalSteps: number): number {
+  const base = config.train.learningRate;
+  if (config.train.lrSchedule === "constant") return base;
+  const floor = 0.01;
+  const progress = Math.min(1, step / Math.max(1, totalSteps - 1));
+  return base * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/** A 32-bit seed mixed from the run seed and a counter (splitmix-style). */
+export function deriveSeed(seed: number, ...counters: number[]): number {
+  let h = seed >>> 0;
+  for (const c of counters) {
+    h = Math.imul(h ^ (c >>> 0), 0x9e3779b1) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+/** Copy the rows `order[start..end)` of a set into a new [rows, pixels] tensor. */
+export function gatherRows(
+  set: ImageSet,
+  pixels: number,
+  order: ArrayLike<number>,
+  start: number,
+  end: number,
+): tf.Tensor2D {
+  const rows = end - start;
+  const buffer = new Float32Array(rows * pixels);
+  for (let r = 0; r < rows; r++) {
+    const from = order[start + r] * pixels;
+    buffer.set(set.images.subarray(from, from + pixels), r * pixels);
+  }
+  return tf.tensor2d(buffer, [rows, pixels]);
+}
+
+/** Validation losses of the model on a set, in batches (clean inputs). */
+export function evaluateLosses(
+  model: Autoencoder,
+  set: ImageSet,
+  pixels: number,
+  batchSize = 1000,
+): { bce: number; mse: number } {
+  let bceSum = 0;
+  let mseSum = 0;
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const [bce, mse] = tf.tidy(() => {
+      const x = tf.tensor2d(set.images.slice(start * pixels, end * pixels), [end - start, pixels]);
+      const logits = model.decoderLogits.apply(model.encoder.apply(x)) as tf.Tensor;
+      return [
+        reconstructionLoss("bce", x, logits).dataSync()[0],
+        reconstructionLoss("mse", x, logits).dataSync()[0],
+      ];
+    });
+    bceSum += bce * (end - start);
+    mseSum += mse * (end - start);
+  }
+  return { bce: bceSum / set.count, mse: mseSum / set.count };
+}
+
+const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Train `model` on `data.train`, validating on `data.validation` after every epoch. Runs
+ * config.train.epochs epochs in all (counting resumed history), or fewer with early stopping or
+ * an abort. Throws NonFiniteLossError on a NaN/infinite loss.
+ */
+export async function train(
+  model: Autoencoder,
+  data: PreparedDataset,
+  config: ExperimentConfig,
+  hooks: TrainHooks = {},
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const { epochs, batchSize, loss: lossName, earlyStoppingPatience } = config.train;
+  const pixels = pixelsPerImage(data.shape);
+  const train = data.train;
+  if (train.count === 0)
+    throw new AutoencoderLabError("The training set is empty: check data.trainLimit.");
+  if (data.validation.count === 0) {
+    throw new AutoencoderLabError(
+      "The validation set is empty: set data.validationFraction above 0.",
+    );
+  }
+  const history = [...(options.history ?? [])];
+  const optimizer = options.optimizer ?? createOptimizer(config);
+  const variables = model.trainableWeights();
+  const batches = Math.ceil(train.count / batchSize);
+  let stopReason: StopReason = "completed";
+
+  for (let epoch = history.length + 1; epoch <= epochs; epoch++) {
+    const epochStart = performance.now();
+    const order = permutation(train.count, createRng(deriveSeed(config.seed, epoch)));
+    let lossSum = 0;
+    let interrupted = false;
+    for (let b = 0; b < batches; b++) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const start = b * batchSize;
+      const end = Math.min(train.count, start + batchSize);
+      // Adam reads its learningRate field at every step; the schedule depends only on the step.
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
+        config,
+        (epoch - 1) * batches + b,
+        epochs * batches,
+      );
+      const clean = gatherRows(train, pixels, order, start, end);
+      const noisy = corrupt(clean, config.model.noise, deriveSeed(config.seed, epoch, b + 1));
+      const cost = optimizer.minimize(
+        () =>
+          reconstructionLoss(
+            lossName,
+            clean,
+            model.decoderLogits.apply(model.encoder.apply(noisy)) as tf.Tensor,
+          ),
+        true,
+        variables,
+      ) as tf.Scalar;
+      const value = cost.dataSync()[0];
+      tf.dispose([cost, clean, noisy]);
+      if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, b + 1, value);
+      lossSum += value * (end - start);
+      hooks.onBatchEnd?.({
+        epoch,
+        epochs,
+        batch: b + 1,
+        batches,
+        loss: value,
+        samplesPerSecond: end / ((performance.now() - epochStart) / 1000),
+      });
+      await nextMacrotask();
+    }
+    if (interrupted) {
+      stopReason = "interrupted";
+      break;
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const val = evaluateLosses(model, data.validation, pixels);
+    const valLoss = lossName === "bce" ? val.bce : val.mse;
+    if (!Number.isFinite(valLoss)) throw new NonFiniteLossError(epoch, batches, valLoss);
+    const record: EpochRecord = {
+      epoch,
+      trainLoss: lossSum / train.count,
+      valLoss,
+      valBce: val.bce,
+      valMse: val.mse,
+      trainSeconds,
+      epochSeconds: (performance.now() - epochStart) / 1000,
+      samplesPerSecond: train.count / trainSeconds,
+    };
+    history.push(record);
+    await hooks.onEpochEnd?.(record, history);
+    if (earlyStoppingPatience !== null && epoch - bestEpochOf(history) >= earlyStoppingPatience) {
+      stopReason = "early-stopping";
+      break;
+    }
+  }
+  return { history, stopReason, bestEpoch: bestEpochOf(history) };
+}
+
+/** The 1-based epoch with the lowest validation loss (0 for an empty history). */
+export function bestEpochOf(history: readonly EpochRecord[]): number {
+  let best = 0;
+  let bestLoss = Infinity;
+  for (const r of history) {
+    if (r.valLoss < bestLoss) {
+      bestLoss = r.valLoss;
+      best = r.epoch;
+    }
+  }
+  return best;
+}
