@@ -156,3 +156,33 @@ test("datasetSummary: one row per split with exact statistics", () => {
   assert.equal(rows[1].classBalance, 0);
   assert.equal(rows[2].classBalance, 1);
 });
+
+test("real MNIST: official class counts, 81.4% of test pixels exactly 0 or 1, grouped samples", async () => {
+  const { loadDataset } = await import("../../lib/data");
+  const { defaultConfig } = await import("../../lib/config");
+  const config = defaultConfig();
+  const mnist = await loadDataset({ ...config.data, download: false });
+  const prepared: PreparedDataset = { ...mnist, validation: set([], []) };
+  const [train, , testCounts] = classCountsBySplit(prepared);
+  assert.deepEqual(train.counts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+  assert.deepEqual(testCounts.counts, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+  const h = pixelHistogram(mnist.test, 51);
+  assert.equal(h.total, 10000 * 784);
+  assert.ok(Math.abs(h.shareExactZeroOrOne - 0.8145) < 0.0005, `share ${h.shareExactZeroOrOne}`);
+  assert.equal(
+    h.exactZero +
+      h.exactOne +
+      h.counts.slice(1, -1).reduce((a, b) => a + b, 0) +
+      (h.counts[0] - h.exactZero) +
+      (h.counts[50] - h.exactOne),
+    h.total,
+  );
+  // The overall pixel mean of the training set is 0.1307 (33.318 / 255).
+  assert.ok(Math.abs(pixelStats(mnist.train).mean - 0.1307) < 0.0001);
+  const picked = samplesPerClass(mnist.test, 3, createRng(42));
+  picked.forEach((indices, k) => assert.ok(indices.every((i) => mnist.test.labels[i] === k)));
+  // Mean "1": bright at the centre, dark in the corners.
+  const one = meanImagePerClass(mnist.test, mnist.shape, 10)[1];
+  assert.ok(one[14 * 28 + 14] > 0.5);
+  assert.ok(one[0] === 0 && one[27 * 28 + 27] === 0);
+});
