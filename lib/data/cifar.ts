@@ -104,7 +104,7 @@ export function readCifarBatches(
   expected?: readonly KnownFile[],
 ): ImageSet {
   const buffers = files.map((file, i) => {
-    const bytes = readFileOrThrow(file, "CIFAR-10 batch file");
+    const bytes = readFileOrThrow(file, "a CIFAR-10 batch file");
     const known = expected?.[i];
     if (known) {
       if (bytes.length !== known.size) {
@@ -145,7 +145,7 @@ export function extractCifarArchive(
   folder: string,
 ): string[] {
   const members = new Map(
-    readTarMembers(readFileOrThrow(archivePath, "archive"), archivePath).map((m) => [
+    readTarMembers(readFileOrThrow(archivePath, "an archive"), archivePath).map((m) => [
       m.name,
       m.data,
     ]),

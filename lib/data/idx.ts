@@ -90,7 +90,7 @@ export function gunzipIfNeeded(buffer: Buffer, path: string): { bytes: Buffer; g
 }
 
 /** Read a whole file, turning file-system errors into DatasetErrors naming the path. */
-export function readFileOrThrow(path: string, what = "file"): Buffer {
+export function readFileOrThrow(path: string, what = "a file"): Buffer {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);
@@ -98,7 +98,7 @@ export function readFileOrThrow(path: string, what = "file"): Buffer {
     throw fileSystemError(error, path, what);
   }
   if (stat.isDirectory()) {
-    throw new DatasetError(`${path} is a directory, expected a ${what}.`, path);
+    throw new DatasetError(`${path} is a directory, expected ${what}.`, path);
   }
   try {
     return fs.readFileSync(path);
@@ -110,12 +110,11 @@ export function readFileOrThrow(path: string, what = "file"): Buffer {
 function fileSystemError(error: unknown, path: string, what: string): DatasetError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT")
-    return new DatasetError(`${path} does not exist (expected a ${what}).`, path);
+    return new DatasetError(`${path} does not exist (expected ${what}).`, path);
   if (code === "EACCES" || code === "EPERM") {
     return new DatasetError(`${path} cannot be read (permission denied).`, path);
   }
-  if (code === "EISDIR")
-    return new DatasetError(`${path} is a directory, expected a ${what}.`, path);
+  if (code === "EISDIR") return new DatasetError(`${path} is a directory, expected ${what}.`, path);
   const why = error instanceof Error ? error.message : String(error);
   return new DatasetError(`${path} cannot be read: ${why}`, path);
 }
@@ -233,7 +232,7 @@ function decode(bytes: Uint8Array, offset: number, count: number, dtype: IdxData
  * a truncated header or data, or trailing bytes.
  */
 export function readIdxFile(path: string): IdxArray {
-  const { bytes, gzipped } = gunzipIfNeeded(readFileOrThrow(path, "IDX file"), path);
+  const { bytes, gzipped } = gunzipIfNeeded(readFileOrThrow(path, "an IDX file"), path);
   return parseIdx(bytes, path, gzipped);
 }
 

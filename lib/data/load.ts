@@ -150,7 +150,7 @@ function readKnownIdx(
   expectedShape: number[] | null,
   advice: string,
 ): IdxArray {
-  const { bytes, gzipped } = gunzipIfNeeded(readFileOrThrow(file, "IDX file"), file);
+  const { bytes, gzipped } = gunzipIfNeeded(readFileOrThrow(file, "an IDX file"), file);
   const idx = parseIdx(bytes, file, gzipped);
   if (expectedShape && idx.shape.join("×") !== expectedShape.join("×")) {
     throw new DatasetError(
