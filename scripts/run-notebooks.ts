@@ -9,6 +9,7 @@
  * Exits 1 naming the notebook, cell and error text when a cell fails.
  */
 import * as path from "node:path";
+import { quickRequested } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import { listNotebooks, runNotebook, type NotebookRunResult } from "../lib/notebook-runner";
 import { projectPath } from "../lib/paths";
@@ -36,6 +37,12 @@ export function parseRunNotebooksArgs(argv: string[]): RunNotebooksArgs {
   return args;
 }
 
+/** A path relative to the working directory when inside it, else absolute. */
+function shortPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") ? rel : p;
+}
+
 /** Run the chosen notebooks, printing one line per notebook; resolves with the results. */
 export async function runNotebooksCli(argv: string[]): Promise<NotebookRunResult[]> {
   const args = parseRunNotebooksArgs(argv);
@@ -47,13 +54,13 @@ export async function runNotebooksCli(argv: string[]): Promise<NotebookRunResult
     console.log("notebooks: none in notebooks/, nothing to execute");
     return [];
   }
-  const quick = process.env.AE_QUICK === "1" ? " (AE_QUICK=1)" : "";
+  const quick = quickRequested() ? ` (AE_QUICK=${process.env.AE_QUICK})` : "";
   const results: NotebookRunResult[] = [];
   for (const nb of notebooks) {
-    const rel = path.relative(process.cwd(), nb) || nb;
+    const rel = shortPath(nb);
     console.log(`notebooks: executing ${rel}${quick} ...`);
     const r = await runNotebook(nb, { outputDir: args.outputDir });
-    const out = path.relative(process.cwd(), r.htmlPath ?? r.executedPath);
+    const out = shortPath(r.htmlPath ?? r.executedPath);
     console.log(`notebooks: ${rel} ok in ${r.seconds.toFixed(1)} s -> ${out}`);
     results.push(r);
   }
