@@ -2,6 +2,7 @@
  * How long loading MNIST takes, part by part. Run: npm run bench:load
  * (npx ts-node --transpile-only bench/load-mnist.ts). Prints figures; asserts nothing.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../lib/config";
 import { createRng } from "../lib/random";
@@ -61,6 +62,14 @@ async function main(): Promise<void> {
     }
     return n;
   });
+  if (fs.existsSync("/usr/share/datasets/fashion-mnist")) {
+    const start = process.hrtime.bigint();
+    await loadDataset({ ...config.data, dataset: "fashion-mnist", download: false });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    console.log(
+      `${"loadDataset fashion-mnist (gzip, Debian)".padEnd(44)} ${ms.toFixed(1).padStart(8)} ms`,
+    );
+  }
   const mb = (dataset.train.images.byteLength + dataset.test.images.byteLength) / 2 ** 20;
   console.log(`float32 pixels held: ${mb.toFixed(0)} MiB; node ${process.version}`);
 }

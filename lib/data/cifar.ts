@@ -18,6 +18,9 @@ export const CIFAR_PLANE_PIXELS = 32 * 32;
 export const CIFAR_CHANNELS = 3;
 export const CIFAR_CLASSES = 10;
 
+const REEXTRACT =
+  "Delete it; with data.folder null the next run extracts it again from the verified archive.";
+
 const BYTE_TO_UNIT = (() => {
   const table = new Float32Array(256);
   for (let i = 0; i < 256; i++) table[i] = i / 255;
@@ -110,16 +113,11 @@ export function readCifarBatches(
       if (bytes.length !== known.size) {
         throw new DatasetError(
           `${file} has ${bytes.length.toLocaleString("en-US")} bytes, expected ${known.size.toLocaleString("en-US")} ` +
-            `(${known.size / CIFAR_RECORD_BYTES} records of ${CIFAR_RECORD_BYTES} bytes). Delete it to extract it again.`,
+            `(${known.size / CIFAR_RECORD_BYTES} records of ${CIFAR_RECORD_BYTES} bytes): it is not an official CIFAR-10 batch. ${REEXTRACT}`,
           file,
         );
       }
-      verifySha256(
-        bytes,
-        known.sha256,
-        file,
-        "Delete it so the next run extracts it again from the verified archive.",
-      );
+      verifySha256(bytes, known.sha256, file, `It is not an official CIFAR-10 batch. ${REEXTRACT}`);
     }
     if (bytes.length % CIFAR_RECORD_BYTES !== 0 || bytes.length === 0) parseCifarBatch(bytes, file); // throws
     return bytes;

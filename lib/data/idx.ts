@@ -179,7 +179,7 @@ export function parseIdx(bytes: Uint8Array, path: string, gzipped = false): IdxA
   const count = shape.reduce((a, b) => a * b, 1);
   const dataBytes = count * elementBytes;
   const actual = bytes.length - headerBytes;
-  const described = `${shape.join("×")}${elementBytes > 1 ? ` × ${elementBytes}` : ""} = ${plural(dataBytes, "byte")} of ${dtype} data`;
+  const described = `${shape.join("×")} ${dtype} values${elementBytes > 1 ? ` × ${elementBytes} bytes` : ""} = ${plural(dataBytes, "byte")}`;
   if (actual < dataBytes) {
     throw new DatasetError(
       `${where} is truncated: header says ${described}, file has ${plural(actual, "byte")} after the ${headerBytes}-byte header.`,

@@ -154,7 +154,7 @@ describe("readIdxFile rejects bad files with a message naming the file, expected
   it("4. truncated data, with the header's sizes in the message", () =>
     assertBad(
       write("train-images-idx3-ubyte", images.subarray(0, 16 + 1000)),
-      /is truncated: header says 2×28×28 = 1,568 bytes of ubyte data, file has 1,000 bytes after the 16-byte header/,
+      /is truncated: header says 2×28×28 ubyte values = 1,568 bytes, file has 1,000 bytes after the 16-byte header/,
     ));
 
   it("5. wrong magic (first bytes not zero)", () =>
@@ -199,7 +199,7 @@ describe("readIdxFile rejects bad files with a message naming the file, expected
   it("9. extra trailing bytes", () =>
     assertBad(
       write("trailing", Buffer.concat([images, Buffer.from([1, 2, 3])])),
-      /has 3 extra bytes at the end: header says 2×28×28 = 1,568 bytes/,
+      /has 3 extra bytes at the end: header says 2×28×28 ubyte values = 1,568 bytes/,
     ));
 
   it("10. corrupt gzip stream", () => {
@@ -230,5 +230,21 @@ describe("readIdxFile rejects bad files with a message naming the file, expected
     const dir = path.join(tmp, "a-folder");
     fs.mkdirSync(dir);
     assertBad(dir, /is a directory, expected an IDX file/);
+  });
+});
+
+describe("readIdxFile messages for wider types", () => {
+  it("counts element bytes in the truncation message", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ae-idx-wide-"));
+    try {
+      const file = path.join(dir, "floats");
+      fs.writeFileSync(file, encodeIdx("float", [2, 2], [1, 2, 3, 4]).subarray(0, 20));
+      assert.throws(
+        () => readIdxFile(file),
+        /header says 2×2 float values × 4 bytes = 16 bytes, file has 8 bytes after the 12-byte header/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
