@@ -265,7 +265,8 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   "train.runsDir": {
     type: "string",
     default: "runs",
-    doc: "Where run folders go; relative paths are from the project root.",
+    quick: "runs/quick",
+    doc: "Where run folders go; relative paths are from the project root. Quick-preset runs go to runs/quick so they never mix with real ones.",
   },
   "analysis.sampleCount": {
     type: "int",
