@@ -171,7 +171,7 @@ test("dense gradient matches central finite differences (cpu, float32)", async (
 test("noise: each kind corrupts as specified, is seeded, and leaves clean images alone for none", () => {
   const x = tf.fill([50, 40], 0.5);
   const values = (kind: "gaussian" | "salt-and-pepper" | "masking", level: number, seed: number) =>
-    tf.tidy(() => corrupt(x, { kind, level }, seed).dataSync().slice());
+    Array.from(tf.tidy(() => corrupt(x, { kind, level }, seed).dataSync() as Float32Array));
   const g = values("gaussian", 0.2, 1);
   const mean = g.reduce((a, b) => a + b, 0) / g.length;
   const std = Math.sqrt(g.reduce((a, b) => a + (b - mean) ** 2, 0) / g.length);
