@@ -22,3 +22,4 @@ export * from "./train/report";
 export * from "./runs/atomic";
 export * from "./runs/model-files";
 export * from "./runs/run-folder";
+export * from "./metrics";
