@@ -4,7 +4,7 @@
 #   bash scripts/setup.sh            # AE_QUICK=1 bash scripts/setup.sh for the quick preset
 #
 # Steps (each prints one line, and is skipped when already done, so a second run is fast):
-#   1. check node >= 20, npm, python3 >= 3.9 with venv
+#   1. check node >= 20, npm, python3 >= 3.10 with venv
 #   2. Debian packages chromium and dataset-fashion-mnist (installed when root; else the command)
 #   3. npm ci                 (only when package-lock.json changed since the last install)
 #   4. .venv + requirements   (only when requirements.txt changed or the checkout moved)
@@ -34,9 +34,9 @@ command -v node >/dev/null || die "node not found: install Node.js 20 or later (
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "node $(node -v) is too old: this project needs Node.js >= 20"
 command -v npm >/dev/null || die "npm not found: install npm (it ships with Node.js) and re-run"
-command -v python3 >/dev/null || die "python3 not found: install Python >= 3.9 (Debian: apt-get install python3 python3-venv)"
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 9))' ||
-  die "python3 $(python3 -V 2>&1) is too old: this project needs Python >= 3.9"
+command -v python3 >/dev/null || die "python3 not found: install Python >= 3.10 (Debian: apt-get install python3 python3-venv)"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+  die "python3 $(python3 -V 2>&1) is too old: this project needs Python >= 3.10 (JupyterLab 4.6)"
 need_venv_pkg=0
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_venv_pkg=1
 say "tools: node $(node -v), npm $(npm -v), $(python3 -V 2>&1)"
