@@ -165,25 +165,6 @@ export async function runNotebook(
 }
 
 /**
- * Execute every notebook of a folder in name order, stopping at the first failure (later
- * notebooks may read what earlier ones produced). `onDone` hears about each finished notebook.
- */
-export async function runAllNotebooks(
-  options: NotebookRunOptions & {
-    notebooksDir?: string;
-    onDone?: (result: NotebookRunResult) => void;
-  },
-): Promise<NotebookRunResult[]> {
-  const results: NotebookRunResult[] = [];
-  for (const nb of listNotebooks(options.notebooksDir)) {
-    const result = await runNotebook(nb, options);
-    options.onDone?.(result);
-    results.push(result);
-  }
-  return results;
-}
-
-/**
  * Problems with a notebook's committed form, as readable sentences (empty = fine): valid nbformat
  * 4.5+ JSON, cell ids, no outputs or execution counts, the tslab kernelspec, and a first code
  * cell tagged "parameters" (papermill's convention; it holds every setting the notebook uses).
