@@ -169,6 +169,7 @@ export class RunWriter {
         epoch: history.length,
         history,
         optimizer: optimizerState.map((w) => ({ name: w.name, shape: w.tensor.shape })),
+        adamAccumulators: readAdamAccumulators(optimizer),
       });
     });
     this.record.epochsDone = history.length;
@@ -299,6 +300,31 @@ export async function loadRunModel(
   return assemble(encoder, decoder);
 }
 
+/**
+ * Adam keeps beta1^t and beta2^t as running float32 products; setWeights recomputes them with
+ * pow(), which rounds differently, so a resumed run would drift by ~1e-7. Saving the two
+ * accumulators makes resuming bit-exact.
+ */
+interface AdamInternals {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
+}
+
+function readAdamAccumulators(optimizer: tf.Optimizer): [number, number] | null {
+  const adam = optimizer as unknown as AdamInternals;
+  if (!adam.accBeta1 || !adam.accBeta2) return null;
+  return [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]];
+}
+
+function writeAdamAccumulators(optimizer: tf.Optimizer, values: [number, number]): void {
+  const adam = optimizer as unknown as AdamInternals;
+  if (!adam.accBeta1 || !adam.accBeta2) return;
+  tf.tidy(() => {
+    adam.accBeta1?.assign(tf.scalar(values[0]));
+    adam.accBeta2?.assign(tf.scalar(values[1]));
+  });
+}
+
 /** True when the run folder holds a complete checkpoint. */
 export function hasCheckpoint(folder: string): boolean {
   const checkpoint = resolveCompleteFolder(path.join(folder, "checkpoint"));
@@ -315,6 +341,7 @@ export async function loadCheckpoint(
   const state = readJson(path.join(folder, "state.json"), "the checkpoint state") as {
     history: EpochRecord[];
     optimizer: Array<{ name: string; shape: number[] }>;
+    adamAccumulators?: [number, number];
   };
   const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
   const data = new Float32Array(
@@ -336,5 +363,6 @@ export async function loadCheckpoint(
   });
   await optimizer.setWeights(named);
   tf.dispose(named.map((n) => n.tensor));
+  if (state.adamAccumulators) writeAdamAccumulators(optimizer, state.adamAccumulators);
   return { model, history: state.history };
 }
