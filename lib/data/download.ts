@@ -89,12 +89,6 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
       bad,
     );
   }
-  const fd = fs.openSync(part, "r+");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
   fs.renameSync(part, dest);
   report.bytes = sizeOf(dest);
   return report;
@@ -158,41 +152,56 @@ async function fetchToPart(
   const total = Number.isFinite(lengthHeader)
     ? (append ? have : 0) + lengthHeader
     : (options.size ?? null);
-  const out = fs.createWriteStream(part, { flags: append ? "a" : "w" });
+  // Each chunk is written as it arrives (no stream buffering), so when the connection drops,
+  // everything received so far is on disk and the next attempt resumes right after it.
+  let fd: number;
+  try {
+    fd = fs.openSync(part, append ? "a" : "w");
+  } catch (error) {
+    response.destroy();
+    throw new DownloadError(`Cannot write ${part}: ${(error as Error).message}`, part);
+  }
   let received = append ? have : 0;
-  await new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const fail = (error: Error): void => {
-      if (failed) return;
-      failed = true;
-      response.destroy();
-      out.end(() =>
-        reject(new RetryableError(`connection lost after ${received} bytes (${error.message})`)),
-      );
-    };
-    response.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      options.onProgress?.(received, total);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        if (error) {
+          response.destroy();
+          reject(error);
+        } else resolve();
+      };
+      response.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        try {
+          fs.writeSync(fd, chunk);
+        } catch (error) {
+          settle(new DownloadError(`Cannot write ${part}: ${(error as Error).message}`, part));
+          return;
+        }
+        received += chunk.length;
+        options.onProgress?.(received, total);
+      });
+      const lost = (why: string): void =>
+        settle(new RetryableError(`connection lost after ${received} bytes (${why})`));
+      response.on("aborted", () => lost("aborted"));
+      response.on("error", (error) => lost(error.message));
+      response.on("end", () => {
+        if (!response.complete) lost("closed early");
+        else if (Number.isFinite(lengthHeader) && received - (append ? have : 0) !== lengthHeader) {
+          settle(new RetryableError(`got ${received} bytes, server announced ${total}`));
+        } else settle(null);
+      });
+      response.on("close", () => {
+        if (!response.complete) lost("closed early");
+      });
     });
-    response.on("aborted", () => fail(new Error("aborted")));
-    response.on("error", fail);
-    out.on("error", (error) => {
-      failed = true;
-      response.destroy();
-      reject(new DownloadError(`Cannot write ${part}: ${error.message}`, part));
-    });
-    response.pipe(out);
-    out.on("finish", () => {
-      if (failed) return;
-      if (!response.complete) {
-        failed = true;
-        reject(new RetryableError(`connection closed after ${received} bytes`));
-      } else if (Number.isFinite(lengthHeader) && received - (append ? have : 0) !== lengthHeader) {
-        failed = true;
-        reject(new RetryableError(`got ${received} bytes, server announced ${total}`));
-      } else resolve();
-    });
-  });
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** GET with an optional Range from byte `from`, following redirects. */

@@ -17,6 +17,8 @@ interface ServerMode {
   /** Cut the connection after this many body bytes on the first `cutTimes` requests. */
   cutAfter: number | null;
   cutTimes: number;
+  /** Reset the socket instead of closing it (bytes in flight may be lost). */
+  cutHard: boolean;
   /** Serve this instead of the payload (checksum test). */
   override: Buffer | null;
   status: number;
@@ -64,7 +66,10 @@ before(async () => {
     const rest = body.subarray(start);
     if (mode.cutAfter !== null && mode.cutTimes > 0) {
       mode.cutTimes--;
-      res.write(rest.subarray(0, mode.cutAfter), () => setTimeout(() => res.socket?.destroy(), 20));
+      const hard = mode.cutHard;
+      res.write(rest.subarray(0, mode.cutAfter), () =>
+        hard ? res.socket?.resetAndDestroy() : res.socket?.end(),
+      );
       return;
     }
     res.end(rest);
@@ -79,7 +84,7 @@ after(async () => {
 });
 
 beforeEach(() => {
-  mode = { ranges: true, cutAfter: null, cutTimes: 0, override: null, status: 200 };
+  mode = { ranges: true, cutAfter: null, cutTimes: 0, cutHard: false, override: null, status: 200 };
   seen.length = 0;
 });
 
@@ -132,6 +137,18 @@ describe("downloadFile", () => {
     assert.equal(seen[1].range, "bytes=70000-");
     assert.equal(report.resumedBytes, 70_000);
     assert.equal(report.restarts, 0);
+  });
+
+  it("resumes from the bytes on disk after a connection reset", async () => {
+    mode.cutAfter = 150_000;
+    mode.cutTimes = 1;
+    mode.cutHard = true;
+    const file = dest();
+    const report = await downloadFile({ url: `${base}/file`, dest: file, sha256: payloadSha });
+    assert.ok(fs.readFileSync(file).equals(payload));
+    assert.equal(seen.length, 2);
+    assert.match(seen[1].range ?? "", /^bytes=\d+-$/);
+    assert.ok(report.resumedBytes > 0);
   });
 
   it("resumes a .part left by an earlier run", async () => {
