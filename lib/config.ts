@@ -131,7 +131,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   "data.trainLimit": {
     type: "int",
     default: null,
-    quick: 2000,
+    quick: 4000,
     nullable: true,
     min: 1,
     doc: "Use only this many training images (after the seeded shuffle); null for all.",
@@ -162,7 +162,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   "model.hiddenSizes": {
     type: "int[]",
     default: [256],
-    quick: [64],
+    quick: [128],
     alias: "hidden",
     doc: "Dense model: hidden layer widths from input to code; the decoder mirrors them.",
   },
@@ -203,7 +203,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   "train.epochs": {
     type: "int",
     default: 25,
-    quick: 2,
+    quick: 3,
     min: 1,
     max: 10000,
     alias: "epochs",
@@ -212,7 +212,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   "train.batchSize": {
     type: "int",
     default: 256,
-    quick: 128,
+    quick: 64,
     min: 1,
     max: 65536,
     alias: "batch-size",
@@ -294,7 +294,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     default: 10,
     min: 2,
     max: 1000,
-    doc: "k for k-means.",
+    doc: "k for k-means: the number of clusters (10 for the ten digits).",
   },
   "analysis.kmeansRestarts": {
     type: "int",
