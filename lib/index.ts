@@ -23,3 +23,5 @@ export * from "./runs/atomic";
 export * from "./runs/model-files";
 export * from "./runs/run-folder";
 export * from "./metrics";
+export * from "./runs/list";
+export * from "./train/history-analysis";

@@ -5,3 +5,4 @@ export * from "./bar";
 export * from "./images";
 export * from "./histogram";
 export * from "./heatmap";
+export * from "./loss-curves";
