@@ -129,6 +129,7 @@ test("perImageError: per-image BCE or MSE", () => {
   assert.deepEqual(Array.from(perImageError(x, p, 2, "mse")), [0.25, 0.5]);
   assert.deepEqual(Array.from(perImageError(x, p, 4, "mse")), [0.375]);
   close(perImageError(f32([1]), f32([0]), 1, "bce", 1e-3)[0], -Math.log(1e-3), 1e-5);
+  assert.throws(() => perImageError(x, p, 2, "bce", -1), /eps must be in \(0, 0.5\), got -1/);
   assert.throws(
     () => perImageError(x, p, 2, "mae" as unknown as "mse"),
     /kind must be "bce" or "mse", got "mae"/,
