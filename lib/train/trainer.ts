@@ -152,6 +152,35 @@ export function evaluateLosses(
   return { bce: bceSum / set.count, mse: mseSum / set.count };
 }
 
+/**
+ * One optimiser step on a batch of clean images (corrupted first for a denoising model, with
+ * `noiseSeed`); returns the batch loss. Disposes everything it creates.
+ */
+export function createTrainStep(
+  model: Autoencoder,
+  config: ExperimentConfig,
+  optimizer: tf.Optimizer,
+): (clean: tf.Tensor2D, noiseSeed: number) => number {
+  const variables = model.trainableWeights();
+  return (clean, noiseSeed) => {
+    const noisy = corrupt(clean, config.model.noise, noiseSeed);
+    const cost = optimizer.minimize(
+      () =>
+        reconstructionLoss(
+          config.train.loss,
+          clean,
+          model.decoderLogits.apply(model.encoder.apply(noisy)) as tf.Tensor,
+        ),
+      true,
+      variables,
+    ) as tf.Scalar;
+    const value = cost.dataSync()[0];
+    cost.dispose();
+    if (noisy !== clean) noisy.dispose();
+    return value;
+  };
+}
+
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -178,7 +207,7 @@ export async function train(
   }
   const history = [...(options.history ?? [])];
   const optimizer = options.optimizer ?? createOptimizer(config);
-  const variables = model.trainableWeights();
+  const step = createTrainStep(model, config, optimizer);
   const batches = Math.ceil(train.count / batchSize);
   let stopReason: StopReason = "completed";
 
@@ -201,19 +230,8 @@ export async function train(
         epochs * batches,
       );
       const clean = gatherRows(train, pixels, order, start, end);
-      const noisy = corrupt(clean, config.model.noise, deriveSeed(config.seed, epoch, b + 1));
-      const cost = optimizer.minimize(
-        () =>
-          reconstructionLoss(
-            lossName,
-            clean,
-            model.decoderLogits.apply(model.encoder.apply(noisy)) as tf.Tensor,
-          ),
-        true,
-        variables,
-      ) as tf.Scalar;
-      const value = cost.dataSync()[0];
-      tf.dispose([cost, clean, noisy]);
+      const value = step(clean, deriveSeed(config.seed, epoch, b + 1));
+      clean.dispose();
       if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, b + 1, value);
       lossSum += value * (end - start);
       hooks.onBatchEnd?.({

@@ -1,0 +1,216 @@
+/**
+ * Training speed, printed (never asserted): samples/s of one optimiser step on real MNIST
+ * batches for the dense and conv models on every backend that starts here, the peak memory of
+ * each, and the same models trained by PyTorch (one thread) in the same invocation, with ratios.
+ *
+ *   npm run bench                          # dense + conv, every backend, PyTorch if importable
+ *   npm run bench -- --steps 100           # more steps per measurement
+ *   npm run bench -- --models dense --backends wasm
+ *
+ * Each measurement runs in its own child process so its peak RSS is its own.
+ * PyTorch: `.venv/bin/pip install -r requirements-bench.txt` (torch 2.13.0 CPU build).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend, type BackendName } from "../lib/backend/select";
+import { resolveConfig, type ModelKind } from "../lib/config";
+import { loadDataset, prepareDataset } from "../lib/data";
+import { pixelsPerImage } from "../lib/data/types";
+import { buildAutoencoder } from "../lib/model/autoencoder";
+import { projectPath } from "../lib/paths";
+import { permutation, createRng } from "../lib/random";
+import { createOptimizer, createTrainStep, gatherRows } from "../lib/train/trainer";
+
+interface Measurement {
+  engine: string;
+  model: ModelKind;
+  backend: string;
+  batchSize: number;
+  steps: number;
+  samplesPerSecond: number;
+  peakRssMb: number;
+  error?: string;
+}
+
+const WARMUP_STEPS = 5;
+
+/** In a child: time `steps` training steps of one model on one backend, print one JSON line. */
+async function measureOne(model: ModelKind, backend: BackendName, steps: number): Promise<void> {
+  const info = await initBackend(backend);
+  const config = resolveConfig({ model: { kind: model } });
+  const data = prepareDataset(await loadDataset(config.data), config.data, config.seed);
+  const pixels = pixelsPerImage(data.shape);
+  const autoencoder = buildAutoencoder(config.model, data.shape, config.seed);
+  const optimizer = createOptimizer(config);
+  const step = createTrainStep(autoencoder, config, optimizer);
+  const order = permutation(data.train.count, createRng(1));
+  const bs = config.train.batchSize;
+  const batches = Math.floor(data.train.count / bs);
+  let start = 0;
+  for (let i = 0; i < WARMUP_STEPS + steps; i++) {
+    if (i === WARMUP_STEPS) start = performance.now();
+    const b = i % batches;
+    const x = gatherRows(data.train, pixels, order, b * bs, (b + 1) * bs);
+    step(x, i);
+    x.dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const result: Measurement = {
+    engine: "tfjs",
+    model,
+    backend: info.name,
+    batchSize: bs,
+    steps,
+    samplesPerSecond: (steps * bs) / seconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  console.log(JSON.stringify(result));
+  void tf;
+}
+
+function runChild(args: string[], timeoutMs: number): { json: unknown | null; error: string } {
+  const child = spawnSync(
+    process.execPath,
+    ["--require", "ts-node/register/transpile-only", __filename, ...args],
+    {
+      cwd: projectPath(),
+      encoding: "utf8",
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+      timeout: timeoutMs,
+    },
+  );
+  const line = child.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return { json: JSON.parse(line), error: "" };
+  } catch {
+    return {
+      json: null,
+      error: (child.stderr || child.error?.message || "no output").trim().split("\n").slice(-1)[0],
+    };
+  }
+}
+
+function runPytorch(model: ModelKind, steps: number): Measurement | string {
+  const python = projectPath(".venv/bin/python");
+  if (!fs.existsSync(python)) return "no project venv (.venv): run bash scripts/setup.sh";
+  const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0)
+    return "PyTorch not importable: .venv/bin/pip install -r requirements-bench.txt";
+  const script = path.join(__dirname, "pytorch_peer.py");
+  const run = spawnSync(
+    "/usr/bin/time",
+    [
+      "-f",
+      "MAXRSS %M",
+      python,
+      script,
+      "--model",
+      model,
+      "--threads",
+      "1",
+      "--measure-steps",
+      String(steps),
+    ],
+    {
+      encoding: "utf8",
+      timeout: 600_000,
+    },
+  );
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  try {
+    const r = JSON.parse(line) as { samples_per_s: number; batch_size: number; torch: string };
+    const rss = /MAXRSS (\d+)/.exec(run.stderr ?? "");
+    return {
+      engine: `pytorch ${r.torch ?? ""}`.trim(),
+      model,
+      backend: "cpu, 1 thread",
+      batchSize: r.batch_size,
+      steps,
+      samplesPerSecond: r.samples_per_s,
+      peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    };
+  } catch {
+    return `pytorch_peer failed: ${(run.stderr || "no output").trim().split("\n").slice(-1)[0]}`;
+  }
+}
+
+function option(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "--one") {
+    await measureOne(argv[1] as ModelKind, argv[2] as BackendName, Number(argv[3]));
+    return;
+  }
+  const steps = Number(option(argv, "--steps", "60"));
+  const models = option(argv, "--models", "dense,conv").split(",") as ModelKind[];
+  const backends = option(argv, "--backends", "tensorflow,wasm,cpu").split(",") as BackendName[];
+  const rows: Measurement[] = [];
+  const notes: string[] = [];
+  for (const model of models) {
+    for (const backend of backends) {
+      // The cpu backend is 10-50x slower: fewer steps keep the bench to minutes.
+      const n =
+        backend === "cpu"
+          ? Math.max(3, Math.round(steps / (model === "conv" ? 30 : 10)))
+          : model === "conv"
+            ? Math.max(5, Math.round(steps / 4))
+            : steps;
+      process.stderr.write(`bench: ${model} on ${backend}, ${n} steps ...\n`);
+      const { json, error } = runChild(["--one", model, backend, String(n)], 900_000);
+      if (json) rows.push(json as Measurement);
+      else notes.push(`${model} on ${backend}: not available (${error})`);
+    }
+    const torchSteps = model === "conv" ? Math.max(5, Math.round(steps / 4)) : steps;
+    process.stderr.write(`bench: ${model} on PyTorch, ${torchSteps} steps ...\n`);
+    const torch = runPytorch(model, torchSteps);
+    if (typeof torch === "string") notes.push(`${model} on PyTorch: ${torch}`);
+    else rows.push(torch);
+  }
+  const peer = (m: ModelKind) => rows.find((r) => r.model === m && r.engine.startsWith("pytorch"));
+  console.log(
+    `\nTraining throughput, batch 256, Adam, BCE, real MNIST batches (${new Date().toISOString()})`,
+  );
+  console.log(
+    [
+      "model",
+      "engine",
+      "backend",
+      "steps",
+      "samples/s",
+      "vs PyTorch",
+      "peak RSS MB",
+      "25 epochs (est.)",
+    ].join("\t"),
+  );
+  for (const r of rows) {
+    const p = peer(r.model);
+    const ratio = p && r !== p ? (r.samplesPerSecond / p.samplesPerSecond).toFixed(2) : "";
+    const epochs25 = (25 * 50000) / r.samplesPerSecond;
+    console.log(
+      [
+        r.model,
+        r.engine,
+        r.backend,
+        r.steps,
+        Math.round(r.samplesPerSecond),
+        ratio,
+        r.peakRssMb.toFixed(0),
+        `${(epochs25 / 60).toFixed(1)} min`,
+      ].join("\t"),
+    );
+  }
+  for (const n of notes) console.log(`note: ${n}`);
+  console.log(
+    "(25-epoch estimates cover training steps only; validation adds ~0.3 s an epoch for the dense model)",
+  );
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
