@@ -23,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { AutoencoderLabError } from "../errors";
+import { registerWasmConvBackpropInput } from "./conv-backprop-input";
 
 /** The convolution gradient kernel cannot run on these inputs (shape, dtype, missing kernel). */
 export class ConvGradientError extends AutoencoderLabError {}
@@ -168,17 +169,23 @@ function makeFilterGradientKernel(backendName: string): tf.KernelFunc {
 
 /**
  * Make conv2d and conv2dTranspose trainable on the wasm backend by registering the missing
- * Conv2DBackpropFilter kernel for "wasm". Importing this module does nothing; call this once
- * (before or after the wasm backend is initialised; it does not load the backend). Calling it
- * again, or when a Conv2DBackpropFilter kernel for wasm already exists (a future tfjs), does
- * nothing. Supports every stride, padding ('same', 'valid', explicit numbers or arrays), rounding
- * mode and both data formats that tf.conv2DBackpropFilter accepts; float32 only.
+ * Conv2DBackpropFilter kernel for "wasm". Importing this module does nothing; the filter gradient
+ * can be registered before or after the wasm backend is initialised (this does not load it).
+ * Calling again, or when a Conv2DBackpropFilter kernel for wasm already exists (a future tfjs),
+ * does nothing. Supports every stride, padding ('same', 'valid', explicit numbers or arrays),
+ * rounding mode and both data formats that the kernel accepts; float32 only.
+ *
+ * It also swaps in a faster Conv2DBackpropInput (input gradient of conv2d and forward pass of
+ * conv2dTranspose, see conv-backprop-input.ts) if tfjs-backend-wasm is already imported: call
+ * this after tf.setBackend("wasm") to get both.
  */
 export function registerWasmConvGradients(): void {
-  if (tf.getKernel(KERNEL_NAME, WASM)) return;
-  tf.registerKernel({
-    kernelName: KERNEL_NAME,
-    backendName: WASM,
-    kernelFunc: makeFilterGradientKernel(WASM),
-  });
+  if (!tf.getKernel(KERNEL_NAME, WASM)) {
+    tf.registerKernel({
+      kernelName: KERNEL_NAME,
+      backendName: WASM,
+      kernelFunc: makeFilterGradientKernel(WASM),
+    });
+  }
+  registerWasmConvBackpropInput();
 }
