@@ -246,3 +246,48 @@ test("atomic writes: a failed write leaves the old file; folder swaps always lea
   fs.rmSync(dir, { recursive: true });
   void tf;
 });
+
+test("a NaN during training marks the run failed and keeps the last good checkpoint loadable", async () => {
+  const data = syntheticDataset();
+  let poisoned = false;
+  const result = runExperiment(
+    config("nan-run", {
+      train: {
+        epochs: 4,
+        batchSize: 16,
+        learningRate: 0.01,
+        runName: "nan-run",
+        runsDir,
+        backend: "wasm",
+      },
+    }),
+    {
+      data,
+      reporter: {
+        start() {},
+        batch() {},
+        epoch(r) {
+          // After epoch 2 is checkpointed, poison the data so epoch 3 produces a NaN loss.
+          if (r.epoch === 2 && !poisoned) {
+            data.train.images.fill(Number.NaN, 0, 64);
+            poisoned = true;
+          }
+        },
+        end() {},
+      },
+    },
+  );
+  await assert.rejects(
+    result,
+    (e: unknown) => e instanceof Error && /NaN at epoch 3/.test(e.message),
+  );
+  const run = loadRun(path.join(runsDir, "nan-run"));
+  assert.equal(run.record.status, "failed");
+  assert.match(run.record.error ?? "", /NaN/);
+  assert.equal(run.record.epochsDone, 2);
+  assert.equal(run.history.length, 2);
+  const model = await loadRunModel(run, "checkpoint");
+  const values = reconstructSet(model, data.test, 64);
+  assert.ok(values.every(Number.isFinite), "the checkpoint holds the last good (finite) weights");
+  model.dispose();
+});
