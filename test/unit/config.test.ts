@@ -20,14 +20,16 @@ const named = (key: string, pattern?: RegExp) => (e: unknown) =>
   e.message.includes(`"${key}"`) &&
   (!pattern || pattern.test(e.message));
 
-test("defaults are the reference experiment: dense 784-256-64, linear code, Adam, BCE, 25 epochs, batch 256", () => {
+test("defaults: dense 784-256-64, linear code, Adam 3e-3 with cosine decay, BCE, 25 epochs, batch 128", () => {
   const c = defaultConfig();
   assert.equal(c.model.kind, "dense");
   assert.deepEqual(c.model.hiddenSizes, [256]);
   assert.equal(c.model.codeSize, 64);
   assert.equal(c.model.codeActivation, "linear");
   assert.equal(c.train.epochs, 25);
-  assert.equal(c.train.batchSize, 256);
+  assert.equal(c.train.batchSize, 128);
+  assert.equal(c.train.learningRate, 3e-3);
+  assert.equal(c.train.lrSchedule, "cosine");
   assert.equal(c.train.loss, "bce");
   assert.equal(c.data.dataset, "mnist");
   assert.equal(c.data.trainLimit, null);
