@@ -92,7 +92,7 @@ function runChild(args: string[], timeoutMs: number): { json: unknown | null; er
   }
 }
 
-function runPytorch(model: ModelKind, steps: number): Measurement | string {
+function runPytorch(model: ModelKind, steps: number, batchSize: number): Measurement | string {
   const python = projectPath(".venv/bin/python");
   if (!fs.existsSync(python)) return "no project venv (.venv): run bash scripts/setup.sh";
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<void> {
     }
     const torchSteps = model === "conv" ? Math.max(5, Math.round(steps / 4)) : steps;
     process.stderr.write(`bench: ${model} on PyTorch, ${torchSteps} steps ...\n`);
-    const torch = runPytorch(model, torchSteps);
+    const torch = runPytorch(model, torchSteps, resolveConfig({}).train.batchSize);
     if (typeof torch === "string") notes.push(`${model} on PyTorch: ${torch}`);
     else rows.push(torch);
   }
