@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import math
 import os
 import sys
@@ -227,6 +228,7 @@ def main(argv: list[str]) -> None:
             seconds=seconds,
             samples_per_s=samples / seconds,
         )
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result), flush=True)
         return
 
@@ -277,6 +279,7 @@ def main(argv: list[str]) -> None:
         train_seconds=train_seconds,
         samples_per_s=train_count * args.epochs / train_seconds,
         final=history[-1],
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
     print(json.dumps(result), flush=True)
 

@@ -100,16 +100,15 @@ function runPytorch(model: ModelKind, steps: number, batchSize: number): Measure
     return "PyTorch not importable: .venv/bin/pip install -r requirements-bench.txt";
   const script = path.join(__dirname, "pytorch_peer.py");
   const run = spawnSync(
-    "/usr/bin/time",
+    python,
     [
-      "-f",
-      "MAXRSS %M",
-      python,
       script,
       "--model",
       model,
       "--threads",
       "1",
+      "--batch-size",
+      String(batchSize),
       "--measure-steps",
       String(steps),
     ],
@@ -120,8 +119,12 @@ function runPytorch(model: ModelKind, steps: number, batchSize: number): Measure
   );
   const line = run.stdout.trim().split("\n").pop() ?? "";
   try {
-    const r = JSON.parse(line) as { samples_per_s: number; batch_size: number; torch: string };
-    const rss = /MAXRSS (\d+)/.exec(run.stderr ?? "");
+    const r = JSON.parse(line) as {
+      samples_per_s: number;
+      batch_size: number;
+      torch: string;
+      peak_rss_mb: number;
+    };
     return {
       engine: `pytorch ${r.torch ?? ""}`.trim(),
       model,
@@ -129,7 +132,7 @@ function runPytorch(model: ModelKind, steps: number, batchSize: number): Measure
       batchSize: r.batch_size,
       steps,
       samplesPerSecond: r.samples_per_s,
-      peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+      peakRssMb: r.peak_rss_mb,
     };
   } catch {
     return `pytorch_peer failed: ${(run.stderr || "no output").trim().split("\n").slice(-1)[0]}`;
