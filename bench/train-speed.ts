@@ -176,7 +176,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const peer = (m: ModelKind) => rows.find((r) => r.model === m && r.engine.startsWith("pytorch"));
   console.log(
-    `\nTraining throughput, batch 256, Adam, BCE, real MNIST batches (${new Date().toISOString()})`,
+    `\nTraining throughput, batch ${resolveConfig({}).train.batchSize} (the default), Adam, BCE, real MNIST batches (${new Date().toISOString()})`,
   );
   console.log(
     [
