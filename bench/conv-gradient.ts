@@ -1,14 +1,14 @@
 /**
  * Speed of the conv filter gradient we register for wasm (lib/model/conv-gradient.ts), for the
  * conv autoencoder's real shapes at batch 256, and of a whole conv-autoencoder train step.
- * Run: npx ts-node --transpile-only bench/conv-gradient.ts [--steps N] [--cpu-batch N]
- * (≈ 2 minutes, mostly the cpu backend's filter gradient: ~70 s for one call).
+ * Run: npx ts-node --transpile-only bench/conv-gradient.ts [--steps N] [--cpu-batch N] [--no-cpu]
+ * (≈ 2 minutes, mostly the cpu backend's filter gradient: ~70 s for one call; --no-cpu skips it).
  * Prints figures; asserts nothing. Inputs are random (speed does not depend on the pixels).
  */
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
-import { registerWasmConvGradients } from "../lib/model/conv-gradient";
+import { registerWasmConvGradients, setConvFilterGradientMethod } from "../lib/model/conv-gradient";
 
 const BATCH = 256;
 type Shape4D = [number, number, number, number];
@@ -142,11 +142,12 @@ function flag(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-const fmt = (ms: number) => ms.toFixed(1).padStart(8);
+const fmt = (ms: number | undefined) => (ms === undefined ? "-" : ms.toFixed(1)).padStart(8);
 
 async function main(): Promise<void> {
   const steps = flag("--steps", 5);
   const cpuBatch = flag("--cpu-batch", 32);
+  const withCpu = !process.argv.includes("--no-cpu");
   const dist = path.dirname(
     require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"),
   );
@@ -179,28 +180,33 @@ async function main(): Promise<void> {
   console.log(
     "\nFilter gradient (Conv2DBackpropFilter), batch 256, 3×3 stride 2 'same', ms (wasm: median of 9, cpu: 1 run):",
   );
+  const columns = ["auto", "im2col", "dilated", "per-tap", "cpu"];
   console.log(
-    `${"layer".padEnd(48)} ${"wasm".padStart(8)} ${"per-tap".padStart(8)} ${"cpu".padStart(8)} ${"cpu/wasm".padStart(9)}`,
+    `${"layer".padEnd(48)} ${columns.map((c) => c.padStart(8)).join(" ")} ${"cpu/auto".padStart(9)}`,
   );
   for (const layer of LAYERS) {
     const [, oH, oW] = layer.dy;
     const gflop = (2 * BATCH * oH * oW * layer.filter.reduce((a, b) => a * b, 1)) / 1e9;
     const ms: Record<string, number> = {};
-    for (const backend of ["wasm", "cpu"]) {
+    for (const backend of withCpu ? ["wasm", "cpu"] : ["wasm"]) {
       await tf.setBackend(backend);
       const x = tf.randomNormal(layer.x, 0, 1, "float32", 1) as tf.Tensor4D;
       const dy = tf.randomNormal(layer.dy, 0, 1, "float32", 2) as tf.Tensor4D;
       if (backend === "wasm") {
-        ms.wasm = await timeMs(() => filterGradient(x, dy, layer.filter), 9);
-        ms.perTap = await timeMs(() => filterGradientPerTap(x, dy, layer.filter), 3);
+        for (const method of ["auto", "im2col", "dilated"] as const) {
+          setConvFilterGradientMethod(method);
+          ms[method] = await timeMs(() => filterGradient(x, dy, layer.filter), 9);
+        }
+        setConvFilterGradientMethod("auto");
+        ms["per-tap"] = await timeMs(() => filterGradientPerTap(x, dy, layer.filter), 3);
       } else {
         ms.cpu = await timeMs(() => filterGradient(x, dy, layer.filter), 1, false);
       }
       tf.dispose([x, dy]);
     }
     console.log(
-      `${layer.name.padEnd(48)} ${fmt(ms.wasm)} ${fmt(ms.perTap)} ${fmt(ms.cpu)} ${(ms.cpu / ms.wasm).toFixed(0).padStart(8)}×` +
-        `   (${gflop.toFixed(2)} GFLOP, wasm ${(gflop / (ms.wasm / 1000)).toFixed(1)} GFLOP/s)`,
+      `${layer.name.padEnd(48)} ${columns.map((c) => fmt(ms[c])).join(" ")} ${(ms.cpu / ms.auto).toFixed(0).padStart(8)}×` +
+        `   (${gflop.toFixed(2)} GFLOP, auto ${(gflop / (ms.auto / 1000)).toFixed(1)} GFLOP/s)`,
     );
   }
 
@@ -215,13 +221,16 @@ async function main(): Promise<void> {
   );
 
   console.log("\nConv autoencoder train step (forward + backward + Adam):");
-  await tf.setBackend("cpu");
-  // The cpu conv kernels are per-element loops: samples/s hardly depends on the batch, and a
-  // batch of 256 takes minutes.
-  const cpu = await trainStepSamplesPerSecond(cpuBatch, 1, false);
-  console.log(
-    `  cpu, batch ${cpuBatch}, 1 step                   ${cpu.toFixed(1).padStart(8)} samples/s`,
-  );
+  let cpu = NaN;
+  if (withCpu) {
+    // The cpu conv kernels are per-element loops: samples/s hardly depends on the batch, and a
+    // batch of 256 takes minutes.
+    await tf.setBackend("cpu");
+    cpu = await trainStepSamplesPerSecond(cpuBatch, 1, false);
+    console.log(
+      `  cpu, batch ${cpuBatch}, 1 step                   ${cpu.toFixed(1).padStart(8)} samples/s`,
+    );
+  }
   await tf.setBackend("wasm");
   const plain = await trainStepSamplesPerSecond(BATCH, steps);
   const label = `batch ${BATCH}, ${steps} steps`;

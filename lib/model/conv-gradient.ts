@@ -5,17 +5,21 @@
  * so backpropagation to the weights of tf.conv2d (and of conv2dTranspose, whose filter gradient
  * is the same kernel with the roles of input and gradient swapped) fails on wasm.
  *
- * We register that kernel for "wasm", built from kernels the wasm backend runs fast. The filter
- * gradient of a strided convolution is itself a convolution:
+ * We register that kernel for "wasm", built from kernels the wasm backend runs fast (XNNPACK
+ * convolutions, transposes, plain matMuls), in one of two ways:
  *
  *   dW[kh, kw, ci, co] = Σ_{n, oh, ow} xpad[n, oh·sh + kh, ow·sw + kw, ci] · dy[n, oh, ow, co]
  *
- * Read the input as a batch of `ci` images with `n` channels, [Ci, Hp, Wp, N], and dy as a filter
- * [oH, oW, N, Co] dilated by the stride: a stride-1 'valid' convolution of the two gives
- * [Ci, fH, fW, Co], one transpose away from dW. XNNPACK runs that at full speed (~20 ms for the
- * 14×14×32 → 7×7×64 layer at batch 256, vs ~300 ms for the per-tap strided-slice + matMul
- * formulation, whose strided slices and transposed products are slow on wasm; see
- * bench/conv-gradient.ts).
+ * - im2col: a depthwise convolution with one-hot filters (same strides and padding as the
+ *   forward conv) extracts the patches [N·oH·oW, Ci·fH·fW]; one explicit transpose and a plain
+ *   matMul with dy [N·oH·oW, Co] give dW. Best for few input channels.
+ * - dilated convolution: read the input as a batch of Ci images with N channels [Ci, Hp, Wp, N]
+ *   and dy as a filter [oH, oW, N, Co] dilated by the stride; a stride-1 'valid' convolution
+ *   gives [Ci, fH, fW, Co], one transpose away from dW. Best for many input channels.
+ *
+ * Both avoid what is slow on wasm: strided slices (the per-tap formulation takes ~300 ms for the
+ * 14×14×32 → 7×7×64 layer at batch 256, against ~22 ms) and matMuls with a transposed operand.
+ * bench/conv-gradient.ts measures all of them.
  *
  * Dilation: the Conv2DBackpropFilter kernel has no dilation attribute; tfjs-core itself refuses
  * the gradient of a dilated conv2d ("dilation rates greater than 1 are not yet supported in
@@ -40,6 +44,44 @@ interface DisposingBackend {
   disposeData(dataId: object): boolean;
 }
 
+/** Writing a small constant tensor (refCount 1, freed by disposeData). */
+interface WritingBackend {
+  write(values: Float32Array, shape: number[], dtype: "float32"): object;
+}
+
+/**
+ * Above this many im2col elements (N·oH·oW·Ci·fH·fW, 4 bytes each, held twice) we use the
+ * dilated convolution, which needs no patch matrix.
+ */
+const MAX_PATCH_ELEMENTS = 1 << 22;
+/**
+ * im2col pays per patch element (writing, transposing ~8 ns each); the dilated convolution pays
+ * for XNNPACK setting up a huge filter (oH·oW taps). Measured at batch 256: 28×28×1 → 14×14×32
+ * im2col 1.8 ms vs dilated 26 ms; 14×14×32 → 7×7×64 im2col 31 ms vs dilated 22 ms. So "auto" takes
+ * im2col for narrow patches (Ci·fH·fW up to this, e.g. up to 7 input channels for a 3×3 filter).
+ */
+const MAX_IM2COL_DEPTH = 64;
+
+/**
+ * How the wasm filter gradient is computed. "auto" (default): im2col when it is exact on XNNPACK
+ * (NHWC, no rounding mode that adds rows), its rows are narrow (Ci·fH·fW ≤ 64) and its patch
+ * matrix is at most 4M elements, else the dilated convolution. "im2col" lifts both limits (where
+ * exact); "dilated" always uses the convolution.
+ */
+export type ConvFilterGradientMethod = "auto" | "im2col" | "dilated";
+
+let filterGradientMethod: ConvFilterGradientMethod = "auto";
+
+/** Choose the filter-gradient method (for benchmarks and tests; the results agree to float rounding). */
+export function setConvFilterGradientMethod(method: ConvFilterGradientMethod): void {
+  if (!["auto", "im2col", "dilated"].includes(method)) {
+    throw new ConvGradientError(
+      `Unknown conv filter gradient method "${method}": use "auto", "im2col" or "dilated"`,
+    );
+  }
+  filterGradientMethod = method;
+}
+
 /** Runs another kernel of the same backend on TensorInfos (no engine bookkeeping, no tape). */
 function callKernel(
   name: string,
@@ -59,8 +101,9 @@ function callKernel(
 }
 
 /**
- * Builds the kernel function: dW via a stride-1 convolution dilated by the forward stride.
- * Works on any backend that has Transpose, PadV2, Conv2D (with dilations), Slice and Fill.
+ * Builds the kernel function (im2col or dilated convolution, see the top of this file). Uses the
+ * backend's Transpose, PadV2, Conv2D (with dilations), DepthwiseConv2dNative, Reshape,
+ * BatchMatMul, Slice and Fill kernels and its write().
  */
 function makeFilterGradientKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }: KernelArgs): TensorInfo => {
@@ -113,6 +156,60 @@ function makeFilterGradientKernel(backendName: string): tf.KernelFunc {
       );
     }
     try {
+      const patchElements = tf.util.sizeFromShape(dy.shape.slice(0, 3)) * info.inChannels * fH * fW;
+      // XNNPACK sizes a non-'same' output by floor rounding; a 'ceil' or 'round' rounding mode
+      // that adds an output row or column would be computed wrong there.
+      const { bottom: padBottom, right: padRight } = info.padInfo;
+      const xnnpackAgrees =
+        info.padInfo.type === "SAME" ||
+        (Math.floor((H + top + padBottom - fH) / sH) + 1 === oH &&
+          Math.floor((W + left + padRight - fW) / sW) + 1 === oW);
+      const small =
+        filterGradientMethod === "im2col" ||
+        (patchElements <= MAX_PATCH_ELEMENTS && info.inChannels * fH * fW <= MAX_IM2COL_DEPTH);
+      if (filterGradientMethod !== "dilated" && channelsLast && xnnpackAgrees && small) {
+        // im2col by a depthwise convolution with one-hot filters: patches [M, Ci·fH·fW]
+        // (channel ci·T + t for tap t), then dWᵀ = patchesᵀ · dy as a plain (fast) matMul.
+        const taps = fH * fW;
+        const ci = info.inChannels;
+        const oneHot = new Float32Array(taps * ci * taps);
+        for (let t = 0; t < taps; t++)
+          for (let c = 0; c < ci; c++) oneHot[(t * ci + c) * taps + t] = 1;
+        const selector: TensorInfo = {
+          dataId: (backend as WritingBackend).write(oneHot, [fH, fW, ci, taps], "float32"),
+          shape: [fH, fW, ci, taps],
+          dtype: "float32",
+        };
+        owned.push(selector);
+        const patches = run(
+          "DepthwiseConv2dNative",
+          { x, filter: selector },
+          {
+            strides,
+            pad,
+            dataFormat: "NHWC",
+            dilations: [1, 1],
+            ...(dimRoundingMode ? { dimRoundingMode } : {}),
+          },
+        );
+        const m = tf.util.sizeFromShape(dy.shape.slice(0, 3));
+        const patches2D = run("Reshape", { x: patches }, { shape: [m, ci * taps] });
+        const patchesT = run("Transpose", { x: patches2D }, { perm: [1, 0] });
+        const dy2D = run("Reshape", { x: dy }, { shape: [m, info.outChannels] });
+        const product = run(
+          "BatchMatMul",
+          { a: patchesT, b: dy2D },
+          { transposeA: false, transposeB: false },
+        );
+        const byChannel = run("Reshape", { x: product }, { shape: [ci, fH, fW, info.outChannels] });
+        return callKernel(
+          "Transpose",
+          backendName,
+          backend,
+          { x: byChannel },
+          { perm: [1, 2, 0, 3] },
+        );
+      }
       // Input as a batch of Ci images with N channels: [Ci, H, W, N].
       const xT = run("Transpose", { x }, { perm: channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0] });
       // Pad so that every tap of every output position is inside; the far side only as much as

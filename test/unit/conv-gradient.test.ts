@@ -5,7 +5,12 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
-import { registerWasmConvGradients, ConvGradientError } from "../../lib/model/conv-gradient";
+import {
+  registerWasmConvGradients,
+  ConvGradientError,
+  setConvFilterGradientMethod,
+  type ConvFilterGradientMethod,
+} from "../../lib/model/conv-gradient";
 import { createRng } from "../../lib/random";
 
 type Shape4D = [number, number, number, number];
@@ -16,6 +21,21 @@ type Pad =
   | [[number, number], [number, number], [number, number], [number, number]];
 
 const KERNEL = "Conv2DBackpropFilter";
+const METHODS: ConvFilterGradientMethod[] = ["im2col", "dilated", "auto"];
+
+/** Run `check` once per filter-gradient method, back to "auto" afterwards. */
+async function forEachMethod(
+  check: (method: ConvFilterGradientMethod) => Promise<void>,
+): Promise<void> {
+  try {
+    for (const method of METHODS) {
+      setConvFilterGradientMethod(method);
+      await check(method);
+    }
+  } finally {
+    setConvFilterGradientMethod("auto");
+  }
+}
 
 before(async () => {
   const dist = path.dirname(
@@ -124,6 +144,14 @@ test("registers a Conv2DBackpropFilter kernel for wasm, once, without loading an
   assert.equal(tf.getKernel(KERNEL, "cpu"), cpuKernel, "other backends are untouched");
 });
 
+test("an unknown filter-gradient method is refused", () => {
+  assert.throws(
+    () => setConvFilterGradientMethod("fast" as ConvFilterGradientMethod),
+    (e: unknown) =>
+      e instanceof ConvGradientError && /"auto", "im2col" or "dilated"/.test(e.message),
+  );
+});
+
 test("conv2d filter gradient on wasm matches the cpu backend", async () => {
   registerWasmConvGradients();
   for (const [i, c] of CONV_CASES.entries()) {
@@ -135,8 +163,9 @@ test("conv2d filter gradient on wasm matches the cpu backend", async () => {
       return filterGrad((f: tf.Tensor4D) => tf.sum(tf.sin(tf.conv2d(x, f, c.strides, c.pad))))(w);
     };
     const expected = await on("cpu", grad);
-    const actual = await on("wasm", grad);
-    assertClose(actual, expected, 2e-5, 1e-5, describeCase(c));
+    await forEachMethod(async (method) => {
+      assertClose(await on("wasm", grad), expected, 2e-5, 1e-5, `${method}: ${describeCase(c)}`);
+    });
   }
 });
 
@@ -169,14 +198,10 @@ test("conv2dTranspose filter gradient on wasm matches the cpu backend", async ()
       )(w);
     };
     const expected = await on("cpu", grad);
-    const actual = await on("wasm", grad);
-    assertClose(
-      actual,
-      expected,
-      2e-5,
-      1e-5,
-      `conv2dTranspose x [${c.x}] filter [${c.filter}] ${c.strides} ${c.pad}`,
-    );
+    await forEachMethod(async (method) => {
+      const what = `${method}: conv2dTranspose x [${c.x}] filter [${c.filter}] ${c.strides} ${c.pad}`;
+      assertClose(await on("wasm", grad), expected, 2e-5, 1e-5, what);
+    });
   }
 });
 
@@ -219,7 +244,10 @@ test("the kernel itself handles NCHW and a rounding mode like the cpu kernel", a
           dataFormat: "NHWC",
           ...attrs,
         } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    assertClose(await on("wasm", run), await on("cpu", run), 2e-5, 1e-5, JSON.stringify(c));
+    const expected = await on("cpu", run);
+    await forEachMethod(async (method) => {
+      assertClose(await on("wasm", run), expected, 2e-5, 1e-5, `${method}: ${JSON.stringify(c)}`);
+    });
   }
 });
 
@@ -287,11 +315,13 @@ test("filter gradients on wasm agree with central finite differences", async () 
     const r = tf.tensor4d(randomArray(size(c.yShape), 80 + i), c.yShape);
     const wValues = randomArray(size(c.wShape), 90 + i, 0.3);
     const loss = (w: tf.Tensor4D) => quadraticLoss(c.forward(x, w), r);
-    const analytic = tf.tidy(
-      () => filterGrad(loss)(tf.tensor4d(wValues, c.wShape)).dataSync() as Float32Array,
-    );
     const numeric = finiteDifferences(loss, wValues, c.wShape, 1e-2);
-    assertClose(analytic, numeric, 2e-3, 5e-3, c.what);
+    await forEachMethod(async (method) => {
+      const analytic = tf.tidy(
+        () => filterGrad(loss)(tf.tensor4d(wValues, c.wShape)).dataSync() as Float32Array,
+      );
+      assertClose(analytic, numeric, 2e-3, 5e-3, `${method}: ${c.what}`);
+    });
     tf.dispose([x, r]);
   }
 });
@@ -364,15 +394,17 @@ test("no tensor or wasm buffer leaks through the gradient", async () => {
     tf.dispose([g, gT, gValid]);
   };
   step();
-  const tensorsBefore = tf.memory().numTensors;
-  const buffersBefore = backend.numDataIds();
-  for (let i = 0; i < 5; i++) step();
-  assert.equal(tf.memory().numTensors, tensorsBefore, "engine tensors");
-  assert.equal(
-    backend.numDataIds(),
-    buffersBefore,
-    "wasm buffers (kernel intermediates bypass the engine)",
-  );
+  await forEachMethod(async (method) => {
+    const tensorsBefore = tf.memory().numTensors;
+    const buffersBefore = backend.numDataIds();
+    for (let i = 0; i < 3; i++) step();
+    assert.equal(tf.memory().numTensors, tensorsBefore, `${method}: engine tensors`);
+    assert.equal(
+      backend.numDataIds(),
+      buffersBefore,
+      `${method}: wasm buffers (kernel intermediates bypass the engine)`,
+    );
+  });
   tf.dispose([x, w, y]);
 });
 
