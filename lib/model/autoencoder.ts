@@ -32,6 +32,24 @@ function initializers(rng: Rng) {
   };
 }
 
+/** Close an encoder: the code layer (linear by default) on top of the features `x`. */
+function encoderModel(
+  input: tf.SymbolicTensor,
+  x: tf.SymbolicTensor,
+  config: ModelConfig,
+  rng: Rng,
+): tf.LayersModel {
+  const code = tf.layers
+    .dense({
+      units: config.codeSize,
+      activation: config.codeActivation,
+      name: "code",
+      ...initializers(rng),
+    })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: code, name: "encoder" });
+}
+
 function buildDenseEncoder(config: ModelConfig, pixels: number, rng: Rng): tf.LayersModel {
   const input = tf.input({ shape: [pixels], name: "image" });
   let x: tf.SymbolicTensor = input;
@@ -45,15 +63,7 @@ function buildDenseEncoder(config: ModelConfig, pixels: number, rng: Rng): tf.La
       })
       .apply(x) as tf.SymbolicTensor;
   });
-  const code = tf.layers
-    .dense({
-      units: config.codeSize,
-      activation: config.codeActivation,
-      name: "code",
-      ...initializers(rng),
-    })
-    .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: code, name: "encoder" });
+  return encoderModel(input, x, config, rng);
 }
 
 function buildDenseDecoderLayers(
@@ -114,15 +124,7 @@ function buildConvEncoder(config: ModelConfig, shape: ImageShape, rng: Rng): tf.
       .apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
-  const code = tf.layers
-    .dense({
-      units: config.codeSize,
-      activation: config.codeActivation,
-      name: "code",
-      ...initializers(rng),
-    })
-    .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: code, name: "encoder" });
+  return encoderModel(input, x, config, rng);
 }
 
 function buildConvDecoderLayers(

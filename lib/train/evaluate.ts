@@ -4,49 +4,57 @@ import type { ImageSet } from "../data/types";
 import { reconstructionReport } from "../metrics";
 import type { Autoencoder } from "../model/autoencoder";
 
-/** Reconstructed pixels (in [0, 1]) for every image of a set, batched to bound memory. */
+/**
+ * Apply `fn` to a set in batches of rows and collect its [rows, width] outputs into one array
+ * (tensors never outlive a batch, so memory stays bounded whatever the set's size).
+ */
+export function mapBatches(
+  set: ImageSet,
+  pixels: number,
+  width: number,
+  fn: (batch: tf.Tensor2D) => tf.Tensor,
+  batchSize = 1000,
+): Float32Array {
+  const out = new Float32Array(set.count * width);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const values = tf.tidy(() => {
+      const x = tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [
+        end - start,
+        pixels,
+      ]);
+      return fn(x).dataSync() as Float32Array;
+    });
+    out.set(values, start * width);
+  }
+  return out;
+}
+
+/** Reconstructed pixels (in [0, 1]) for every image of a set: Float32Array [count, pixels]. */
 export function reconstructSet(
   model: Autoencoder,
   set: ImageSet,
   pixels: number,
   batchSize = 1000,
 ): Float32Array {
-  const out = new Float32Array(set.count * pixels);
-  for (let start = 0; start < set.count; start += batchSize) {
-    const end = Math.min(set.count, start + batchSize);
-    const values = tf.tidy(() => {
-      const x = tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [
-        end - start,
-        pixels,
-      ]);
-      return (model.decoder.apply(model.encoder.apply(x)) as tf.Tensor).dataSync() as Float32Array;
-    });
-    out.set(values, start * pixels);
-  }
-  return out;
+  return mapBatches(
+    set,
+    pixels,
+    pixels,
+    (x) => model.decoder.apply(model.encoder.apply(x)) as tf.Tensor,
+    batchSize,
+  );
 }
 
-/** Codes for every image of a set: Float32Array [count, codeSize], batched. */
+/** Codes for every image of a set: Float32Array [count, codeSize]. */
 export function encodeSet(
   model: Autoencoder,
   set: ImageSet,
   pixels: number,
   batchSize = 1000,
 ): Float32Array {
-  const codeSize = (model.encoder.outputs[0].shape[1] as number) ?? 0;
-  const out = new Float32Array(set.count * codeSize);
-  for (let start = 0; start < set.count; start += batchSize) {
-    const end = Math.min(set.count, start + batchSize);
-    const values = tf.tidy(() => {
-      const x = tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [
-        end - start,
-        pixels,
-      ]);
-      return (model.encoder.apply(x) as tf.Tensor).dataSync() as Float32Array;
-    });
-    out.set(values, start * codeSize);
-  }
-  return out;
+  const codeSize = model.encoder.outputs[0].shape[1] as number;
+  return mapBatches(set, pixels, codeSize, (x) => model.encoder.apply(x) as tf.Tensor, batchSize);
 }
 
 /** The mean image of a set (per-pixel mean), a baseline "reconstruction". */
