@@ -25,3 +25,4 @@ export * from "./runs/run-folder";
 export * from "./metrics";
 export * from "./runs/list";
 export * from "./train/history-analysis";
+export * from "./train/parallel";
