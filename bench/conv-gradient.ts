@@ -9,6 +9,10 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmConvGradients, setConvFilterGradientMethod } from "../lib/model/conv-gradient";
+import {
+  setConvBackpropInputMethod,
+  type ConvBackpropInputMethod,
+} from "../lib/model/conv-backprop-input";
 
 const BATCH = 256;
 type Shape4D = [number, number, number, number];
@@ -156,26 +160,26 @@ async function main(): Promise<void> {
   console.log(`tfjs ${tf.version.tfjs}, wasm SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT")}`);
 
   // conv2dTranspose's forward pass is the Conv2DBackpropInput kernel (so is conv2d's input gradient).
-  const transposedMs = async () => {
-    const out: number[] = [];
-    for (const layer of LAYERS) {
-      const code = tf.randomNormal(layer.dy) as tf.Tensor4D;
-      const filter = tf.randomNormal(layer.filter) as tf.Tensor4D;
-      out.push(await timeMs(() => tf.conv2dTranspose(code, filter, layer.x, 2, "same"), 5));
-      tf.dispose([code, filter]);
-    }
-    return out;
-  };
-  const before = await transposedMs();
   registerWasmConvGradients();
-  const after = await transposedMs();
+  const inputMethods: ConvBackpropInputMethod[] = ["auto", "dilated", "original"];
   console.log(
     "\nConv2DBackpropInput on wasm (conv2dTranspose forward, conv2d input gradient), batch 256, median ms:",
   );
-  console.log(`${"layer".padEnd(48)} ${"tfjs".padStart(8)} ${"ours".padStart(8)}`);
-  LAYERS.forEach((layer, i) =>
-    console.log(`${layer.name.padEnd(48)} ${fmt(before[i])} ${fmt(after[i])}`),
+  console.log(
+    `${"layer".padEnd(48)} ${["auto", "dilated", "tfjs"].map((c) => c.padStart(8)).join(" ")}`,
   );
+  for (const layer of LAYERS) {
+    const code = tf.randomNormal(layer.dy) as tf.Tensor4D;
+    const filter = tf.randomNormal(layer.filter) as tf.Tensor4D;
+    const ms: number[] = [];
+    for (const method of inputMethods) {
+      setConvBackpropInputMethod(method);
+      ms.push(await timeMs(() => tf.conv2dTranspose(code, filter, layer.x, 2, "same"), 7));
+    }
+    setConvBackpropInputMethod("auto");
+    tf.dispose([code, filter]);
+    console.log(`${layer.name.padEnd(48)} ${ms.map(fmt).join(" ")}`);
+  }
 
   console.log(
     "\nFilter gradient (Conv2DBackpropFilter), batch 256, 3×3 stride 2 'same', ms (wasm: median of 9, cpu: 1 run):",

@@ -6,6 +6,10 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmConvGradients } from "../../lib/model/conv-gradient";
+import {
+  setConvBackpropInputMethod,
+  type ConvBackpropInputMethod,
+} from "../../lib/model/conv-backprop-input";
 import { createRng } from "../../lib/random";
 
 type Shape4D = [number, number, number, number];
@@ -25,6 +29,20 @@ function randomArray(n: number, seed: number): Float32Array {
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Run `check` with each Conv2DBackpropInput method, back to "auto" afterwards. */
+async function forEachMethod(
+  check: (method: ConvBackpropInputMethod) => Promise<void>,
+): Promise<void> {
+  try {
+    for (const method of ["auto", "dilated", "original"] as const) {
+      setConvBackpropInputMethod(method);
+      await check(method);
+    }
+  } finally {
+    setConvBackpropInputMethod("auto");
+  }
+}
 
 async function on(backend: string, fn: () => tf.Tensor): Promise<Float32Array> {
   await tf.setBackend(backend);
@@ -54,18 +72,24 @@ test("the wasm Conv2DBackpropInput is replaced once, keeping its setup", () => {
 });
 
 // [x (transposed conv input), filter [fH, fW, outC, inC], output, strides, pad]; the comments
-// say which path runs (dilated conv needs ≥ 8 output channels and no crop).
+// say which path "auto" takes (sub-pixel needs equal strides, no leading pad, whole cells;
+// dilated conv needs ≥ 8 output channels and no crop).
 const TRANSPOSED: Array<[Shape4D, Shape4D, Shape4D, number | [number, number], "same" | "valid"]> =
   [
-    [[2, 7, 7, 64], [3, 3, 32, 64], [2, 14, 14, 32], 2, "same"], // dilated conv: the model's layer
-    [[3, 4, 4, 3], [3, 3, 8, 3], [3, 8, 8, 8], 2, "same"], // dilated conv
-    [[3, 4, 4, 3], [3, 3, 8, 3], [3, 7, 7, 8], 2, "same"], // dilated conv, odd output
+    [[2, 7, 7, 64], [3, 3, 32, 64], [2, 14, 14, 32], 2, "same"], // sub-pixel: the model's layer
+    [[2, 7, 7, 32], [3, 3, 1, 32], [2, 14, 14, 1], 2, "same"], // sub-pixel, 1 channel
+    [[3, 4, 4, 3], [3, 3, 8, 3], [3, 8, 8, 8], 2, "same"], // sub-pixel
+    [[1, 3, 3, 5], [3, 3, 8, 5], [1, 8, 8, 8], 2, "valid"], // sub-pixel, extra zero row
+    [[2, 3, 3, 4], [3, 3, 5, 4], [2, 9, 9, 5], 3, "same"], // sub-pixel, stride 3, 1 tap
+    [[1, 3, 3, 2], [5, 5, 4, 2], [1, 10, 10, 4], 2, "valid"], // sub-pixel, 3×3 taps
+    [[2, 4, 4, 3], [2, 2, 5, 3], [2, 8, 8, 5], 2, "same"], // sub-pixel, 2×2 filter
+    [[2, 4, 4, 3], [4, 4, 8, 3], [2, 8, 8, 8], 2, "same"], // leading pad: dilated conv
+    [[3, 4, 4, 3], [3, 3, 8, 3], [3, 7, 7, 8], 2, "same"], // odd output: dilated conv
     [[1, 3, 3, 5], [3, 3, 8, 5], [1, 7, 7, 8], 2, "valid"], // dilated conv
-    [[1, 3, 3, 5], [3, 3, 8, 5], [1, 8, 8, 8], 2, "valid"], // dilated conv, extra zero row
-    [[2, 4, 3, 4], [2, 4, 9, 4], [2, 8, 9, 9], [2, 3], "same"], // dilated conv, even filter
+    [[2, 4, 3, 4], [2, 4, 9, 4], [2, 8, 9, 9], [2, 3], "same"], // unequal strides: dilated conv
     [[2, 4, 4, 4], [3, 3, 9, 4], [2, 10, 10, 9], 3, "same"], // needs a crop: original kernel
     [[2, 5, 5, 6], [3, 3, 12, 6], [2, 5, 5, 12], 1, "same"], // stride 1: plain conv
-    [[2, 7, 7, 32], [3, 3, 1, 32], [2, 14, 14, 1], 2, "same"], // 1 channel: original kernel
+    [[2, 7, 7, 4], [3, 3, 1, 4], [2, 13, 13, 1], 2, "same"], // 1 channel, odd: original kernel
   ];
 
 test("conv2dTranspose on wasm matches the cpu backend", async () => {
@@ -80,10 +104,13 @@ test("conv2dTranspose on wasm matches the cpu backend", async () => {
         strides,
         pad,
       );
-    assertClose(
-      await on("wasm", run),
-      await on("cpu", run),
-      `x [${xShape}] w [${wShape}] → [${outShape}]`,
+    const expected = await on("cpu", run);
+    await forEachMethod(async (method) =>
+      assertClose(
+        await on("wasm", run),
+        expected,
+        `${method}: x [${xShape}] w [${wShape}] → [${outShape}]`,
+      ),
     );
   }
 });
@@ -105,10 +132,13 @@ test("conv2d input gradients on wasm match the cpu backend", async () => {
         tf.sum(tf.sin(tf.conv2d(x as tf.Tensor4D, w, strides, pad))),
       )(tf.tensor4d(xValues, xShape));
     };
-    assertClose(
-      await on("wasm", run),
-      await on("cpu", run),
-      `dx of conv2d x [${xShape}] w [${wShape}]`,
+    const expected = await on("cpu", run);
+    await forEachMethod(async (method) =>
+      assertClose(
+        await on("wasm", run),
+        expected,
+        `${method}: dx of conv2d x [${xShape}] w [${wShape}]`,
+      ),
     );
   }
 });
@@ -119,10 +149,12 @@ test("the replacement leaks no tensor and no wasm buffer", async () => {
   const w = tf.tensor4d(randomArray(3 * 3 * 8 * 16, 2), [3, 3, 8, 16]);
   const backend = tf.backend() as unknown as { numDataIds(): number };
   tf.conv2dTranspose(x, w, [2, 14, 14, 8], 2, "same").dispose();
-  const tensors = tf.memory().numTensors;
-  const buffers = backend.numDataIds();
-  for (let i = 0; i < 3; i++) tf.conv2dTranspose(x, w, [2, 14, 14, 8], 2, "same").dispose();
-  assert.equal(tf.memory().numTensors, tensors);
-  assert.equal(backend.numDataIds(), buffers);
+  await forEachMethod(async (method) => {
+    const tensors = tf.memory().numTensors;
+    const buffers = backend.numDataIds();
+    for (let i = 0; i < 3; i++) tf.conv2dTranspose(x, w, [2, 14, 14, 8], 2, "same").dispose();
+    assert.equal(tf.memory().numTensors, tensors, method);
+    assert.equal(backend.numDataIds(), buffers, method);
+  });
   tf.dispose([x, w]);
 });
