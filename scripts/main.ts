@@ -39,10 +39,13 @@ function completedReference(config: ExperimentConfig): ReconstructionReport | nu
 async function main(argv: string[]): Promise<void> {
   const retrain = argv.includes("--retrain");
   const config = resolveConfig({ train: { runName: REFERENCE_RUN } });
-  if (retrain) fs.rmSync(runFolder(REFERENCE_RUN, config.train.runsDir), { recursive: true, force: true });
+  if (retrain)
+    fs.rmSync(runFolder(REFERENCE_RUN, config.train.runsDir), { recursive: true, force: true });
   const saved = completedReference(config);
   if (saved) {
-    console.log(`main: reference run already trained (${runFolder(REFERENCE_RUN, config.train.runsDir)}); --retrain to train again`);
+    console.log(
+      `main: reference run already trained (${runFolder(REFERENCE_RUN, config.train.runsDir)}); --retrain to train again`,
+    );
     console.log(formatReport(saved));
   } else {
     const result = await runExperiment(config, { reporter: terminalReporter() });
