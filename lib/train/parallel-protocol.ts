@@ -4,6 +4,7 @@
  * SharedArrayBuffer; sequence numbers only grow, so "done" is `flag >= seq` and a missed notify
  * costs at most one wait slice.
  */
+import * as fs from "node:fs";
 
 /** Int32 slots of a worker's control block. */
 export enum Flag {
@@ -51,6 +52,9 @@ export enum Value {
   HasMoments = 8,
   /** Worker → main: milliseconds spent waiting for the other shards' gradients. */
   WaitMs = 9,
+  /** Worker → main (profile): on-CPU and run-queue milliseconds of the worker thread this step. */
+  CpuMs = 10,
+  RunqueueMs = 11,
   Count = 16,
 }
 
@@ -79,6 +83,20 @@ export function updateRange(shard: number, shards: number, total: number): [numb
   return [Math.min(total, shard * size), Math.min(total, (shard + 1) * size)];
 }
 
+/**
+ * On-CPU and run-queue-wait milliseconds of the calling thread so far (Linux
+ * /proc/thread-self/schedstat), or null where that file does not exist. Run-queue time is time
+ * the thread was ready but another process had the core: it measures contention.
+ */
+export function threadSchedStat(): [number, number] | null {
+  try {
+    const [cpu, queue] = fs.readFileSync("/proc/thread-self/schedstat", "utf8").split(" ");
+    return [Number(cpu) / 1e6, Number(queue) / 1e6];
+  } catch {
+    return null;
+  }
+}
+
 /** What a worker receives as workerData. */
 export interface WorkerInit {
   shard: number;
@@ -93,6 +111,8 @@ export interface WorkerInit {
   update: UpdateMode;
   /** Tests only: this worker throws during its n-th step (1-based); 0 never. */
   failAtStep: number;
+  /** Record per-step thread CPU and run-queue times (reads /proc each step). */
+  profile: boolean;
   /** Int32 flags (Flag.Count) then Float64 values (Value.Count) then error bytes. */
   control: SharedArrayBuffer;
   /** This worker's batch rows, maxRows × pixels float32. */

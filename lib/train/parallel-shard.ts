@@ -238,8 +238,9 @@ export async function adamWithState(
 
 /**
  * Adam on plain arrays for the parameter range [start, end): the gradient is the sum of the
- * shards' gradients in index order; the update follows tfjs' AdamOptimizer term by term
- * (bias-corrected moments, epsilon added to the square root), in float64 stored as float32.
+ * shards' gradients in index order (in float64); the update is tfjs' AdamOptimizer's
+ * (bias-corrected moments, epsilon added to the square root), computed in float64 and stored as
+ * float32, so it agrees with tfjs to rounding, not bit for bit.
  * `accBeta1`/`accBeta2` are beta^t for this step (t counted from 1), as tfjs keeps them.
  */
 export function adamUpdateRange(
@@ -257,24 +258,41 @@ export function adamUpdateRange(
   const lr = scalars.learningRate;
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
-  const bias1 = 1 - accBeta1;
-  const bias2 = 1 - accBeta2;
-  const g0 = grads[0];
+  // m̂ / (√v̂ + ε) with m̂ = m / (1 − β1^t), √v̂ = √v / √(1 − β2^t): the same terms as tfjs,
+  // with the divisions hoisted out of the loop (this loop is the whole update's cost).
+  const step = lr / (1 - accBeta1);
+  const invSqrtBias2 = 1 / Math.sqrt(1 - accBeta2);
   const shards = grads.length;
+  const g0 = grads[0];
   const g1 = shards > 1 ? grads[1] : g0;
-  for (let i = start; i < end; i++) {
-    let g: number;
-    if (shards === 1) g = g0[i];
-    else if (shards === 2) g = Math.fround(g0[i] + g1[i]);
-    else {
-      g = g0[i];
-      for (let s = 1; s < shards; s++) g = Math.fround(g + grads[s][i]);
+  if (shards === 1) {
+    for (let i = start; i < end; i++) {
+      const g = g0[i];
+      const mi = m[i] * beta1 + g * c1;
+      const vi = v[i] * beta2 + g * g * c2;
+      m[i] = mi;
+      v[i] = vi;
+      weights[i] -= (step * mi) / (Math.sqrt(vi) * invSqrtBias2 + epsilon);
     }
-    const mi = m[i] * beta1 + g * c1;
-    const vi = v[i] * beta2 + g * g * c2;
-    m[i] = mi;
-    v[i] = vi;
-    weights[i] -= (lr * (mi / bias1)) / (Math.sqrt(vi / bias2) + epsilon);
+  } else if (shards === 2) {
+    for (let i = start; i < end; i++) {
+      const g = g0[i] + g1[i];
+      const mi = m[i] * beta1 + g * c1;
+      const vi = v[i] * beta2 + g * g * c2;
+      m[i] = mi;
+      v[i] = vi;
+      weights[i] -= (step * mi) / (Math.sqrt(vi) * invSqrtBias2 + epsilon);
+    }
+  } else {
+    for (let i = start; i < end; i++) {
+      let g = g0[i];
+      for (let s = 1; s < shards; s++) g += grads[s][i];
+      const mi = m[i] * beta1 + g * c1;
+      const vi = v[i] * beta2 + g * g * c2;
+      m[i] = mi;
+      v[i] = vi;
+      weights[i] -= (step * mi) / (Math.sqrt(vi) * invSqrtBias2 + epsilon);
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import {
   ERROR_BYTES,
   Flag,
   Value,
+  threadSchedStat,
   updateRange,
   type WorkerInit,
 } from "./parallel-protocol";
@@ -82,6 +83,7 @@ async function run(init: WorkerInit): Promise<void> {
         steps++;
         if (steps === init.failAtStep)
           throw new Error(`Injected failure at step ${steps} (test hook).`);
+        const sched0 = init.profile ? threadSchedStat() : null;
         const t0 = performance.now();
         values[Value.Loss] = replica.computeGradients(
           batch,
@@ -118,6 +120,11 @@ async function run(init: WorkerInit): Promise<void> {
         values[Value.ComputeMs] = t1 - t0;
         values[Value.WaitMs] = t2 - t1;
         values[Value.ApplyMs] = t3 - t2;
+        const sched1 = sched0 ? threadSchedStat() : null;
+        if (sched0 && sched1) {
+          values[Value.CpuMs] = sched1[0] - sched0[0];
+          values[Value.RunqueueMs] = sched1[1] - sched0[1];
+        }
       } else if (command === Command.Load) {
         replica.writeWeights(state.subarray(0, n));
         // Split update: Adam's state lives in shared memory and this optimizer stays unused.

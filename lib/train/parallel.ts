@@ -31,6 +31,7 @@ import {
   controlBytes,
   controlViews,
   Flag,
+  threadSchedStat,
   updateRange,
   Value,
   type UpdateMode,
@@ -71,6 +72,11 @@ export interface ParallelTrainerOptions {
    * parameters, and keeps the main optimizer's moments current only at syncTo().
    */
   update?: UpdateMode;
+  /**
+   * Record per-step thread CPU and run-queue times in timings() (Linux; reads /proc twice a step
+   * on each thread). For benchmarks. Default false.
+   */
+  profile?: boolean;
   /** Tests only: the first worker throws during this step (1-based). */
   failAtStep?: number;
   /** How long the main thread waits for a worker before giving up (default 120000 ms). */
@@ -97,6 +103,14 @@ export interface ParallelTimings {
   workerComputeMs: number;
   workerWaitMs: number;
   workerApplyMs: number;
+  /**
+   * With profile: on-CPU and run-queue (ready, but another process had the core) milliseconds
+   * per step of the main thread and of the first worker; NaN without profile or off Linux.
+   */
+  mainCpuMs: number;
+  mainRunqueueMs: number;
+  workerCpuMs: number;
+  workerRunqueueMs: number;
 }
 
 export interface ParallelTrainer {
@@ -237,7 +251,12 @@ export async function createParallelTrainer(
     workerComputeMs: 0,
     workerWaitMs: 0,
     workerApplyMs: 0,
+    mainCpuMs: 0,
+    mainRunqueueMs: 0,
+    workerCpuMs: 0,
+    workerRunqueueMs: 0,
   };
+  const profile = options.profile ?? false;
 
   const startWorker = (shard: number): Promise<WorkerHandle> => {
     const control = new SharedArrayBuffer(controlBytes());
@@ -253,6 +272,7 @@ export async function createParallelTrainer(
       adam: scalars,
       maxRows,
       update,
+      profile,
       failAtStep: shard === 1 ? (options.failAtStep ?? 0) : 0,
       live: liveBuffer,
       control,
@@ -427,6 +447,7 @@ export async function createParallelTrainer(
           `step: rows holds ${rows.length} values, ${count} images need ${count * pixels}.`,
         );
       }
+      const sched0 = profile ? threadSchedStat() : null;
       const t0 = performance.now();
       waitAll(Flag.DoneSeq, seq);
       if (seq > 0 && handles.length > 0 && totals.steps > 0) {
@@ -434,6 +455,8 @@ export async function createParallelTrainer(
         totals.workerComputeMs += v[Value.ComputeMs];
         totals.workerWaitMs += v[Value.WaitMs];
         totals.workerApplyMs += v[Value.ApplyMs];
+        totals.workerCpuMs += v[Value.CpuMs];
+        totals.workerRunqueueMs += v[Value.RunqueueMs];
       }
       const t1 = performance.now();
       const sizes = shardSizes(count, shards);
@@ -503,6 +526,11 @@ export async function createParallelTrainer(
       totals.applyMs += t5 - t4;
       totals.adamWaitMs += t6 - t5;
       totals.copyInMs += t7 - t6;
+      const sched1 = sched0 ? threadSchedStat() : null;
+      if (sched0 && sched1) {
+        totals.mainCpuMs += sched1[0] - sched0[0];
+        totals.mainRunqueueMs += sched1[1] - sched0[1];
+      }
       return loss;
     },
     update,
@@ -562,6 +590,10 @@ export async function createParallelTrainer(
         workerComputeMs: totals.workerComputeMs / workerSteps,
         workerWaitMs: totals.workerWaitMs / workerSteps,
         workerApplyMs: totals.workerApplyMs / workerSteps,
+        mainCpuMs: profile ? totals.mainCpuMs / s : NaN,
+        mainRunqueueMs: profile ? totals.mainRunqueueMs / s : NaN,
+        workerCpuMs: profile ? totals.workerCpuMs / workerSteps : NaN,
+        workerRunqueueMs: profile ? totals.workerRunqueueMs / workerSteps : NaN,
       };
     },
     resetTimings() {
