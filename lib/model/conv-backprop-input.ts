@@ -19,6 +19,7 @@
  * bench/conv-gradient.ts measures the three.
  */
 import * as tf from "@tensorflow/tfjs";
+import { AutoencoderLabError } from "../errors";
 
 const WASM = "wasm";
 const KERNEL_NAME = "Conv2DBackpropInput";
@@ -53,7 +54,7 @@ let backpropInputMethod: ConvBackpropInputMethod = "auto";
 /** Choose how the wasm Conv2DBackpropInput runs (results agree up to float rounding). */
 export function setConvBackpropInputMethod(method: ConvBackpropInputMethod): void {
   if (!["auto", "dilated", "original"].includes(method)) {
-    throw new Error(
+    throw new AutoencoderLabError(
       `Unknown Conv2DBackpropInput method "${method}": use "auto", "dilated" or "original"`,
     );
   }
@@ -63,7 +64,7 @@ export function setConvBackpropInputMethod(method: ConvBackpropInputMethod): voi
 function kernelFunc(name: string): tf.KernelFunc {
   const kernel = tf.getKernel(name, WASM);
   if (!kernel)
-    throw new Error(
+    throw new AutoencoderLabError(
       `The wasm backend has no ${name} kernel: is @tensorflow/tfjs-backend-wasm loaded?`,
     );
   return kernel.kernelFunc;

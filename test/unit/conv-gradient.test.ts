@@ -129,7 +129,7 @@ function quadraticLoss(y: tf.Tensor, r: tf.Tensor): tf.Scalar {
   return tf.add(tf.sum(tf.mul(r, y)), tf.mul(0.5, tf.sum(tf.square(y)))) as tf.Scalar;
 }
 
-test("registers a Conv2DBackpropFilter kernel for wasm, once, without loading anything else", () => {
+test("registers a Conv2DBackpropFilter kernel for wasm once, leaving other backends alone", () => {
   assert.equal(
     tf.getKernel(KERNEL, "wasm"),
     undefined,
