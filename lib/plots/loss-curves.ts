@@ -53,15 +53,24 @@ function epochTickStep(span: number): number {
   return 10 * power;
 }
 
-function epochAxis(layout: Layout, maxEpoch: number): Layout {
+/** An epoch axis from 1 to maxEpoch with integer ticks; `pad` epochs of room on each side. */
+function epochAxis(layout: Layout, maxEpoch: number, pad: number): Layout {
   const step = epochTickStep(maxEpoch);
   return {
     ...(layout.xaxis as object),
     ...axisTitle("epoch"),
     tick0: step === 1 ? 1 : 0,
     dtick: step,
-    rangemode: "tozero",
+    range: [1 - pad, maxEpoch + pad],
   };
+}
+
+/**
+ * Several runs with long names do not fit in the theme's one-line legend above the plot: put the
+ * legend below the plot instead, where plotly grows the margin to fit its rows.
+ */
+function legendBelow(layout: Layout): void {
+  layout.legend = { orientation: "h", x: 0, xanchor: "left", y: -0.2, yanchor: "top" };
 }
 
 /**
@@ -132,7 +141,8 @@ export function lossCurvesFigure(
   const what =
     metric === "loss" ? "Training and validation loss" : `Validation ${metric.toUpperCase()}`;
   const layout = baseLayout(options.title ?? `${what} per epoch`);
-  layout.xaxis = epochAxis(layout, maxEpoch);
+  layout.xaxis = epochAxis(layout, maxEpoch, Math.max(0.25, maxEpoch / 50));
+  if (several) legendBelow(layout);
   layout.yaxis = {
     ...(layout.yaxis as object),
     ...axisTitle(`${METRIC_LABEL[metric]}${options.logY ? " (log scale)" : ""}`),
@@ -208,7 +218,12 @@ export function epochTimeFigure(
       });
     });
   }
-  layout.xaxis = epochAxis(layout, maxEpoch);
+  layout.xaxis = epochAxis(
+    layout,
+    maxEpoch,
+    plotted.length === 1 ? 0.6 : Math.max(0.25, maxEpoch / 50),
+  );
+  if (plotted.length > 1) legendBelow(layout);
   layout.yaxis = { ...(layout.yaxis as object), ...axisTitle("seconds"), rangemode: "tozero" };
   layout.showlegend = data.length > 1;
   return { data, layout };

@@ -181,8 +181,34 @@ export function latestRun(runsDir = "runs", selection: RunSelection = {}): RunSu
   return listRuns(runsDir).find((s) => matches(s, selection)) ?? null;
 }
 
-/** No run to show: the message says how to make one. */
-export class NoRunsError extends RunError {}
+/**
+ * No run to show: the message says how to make one. Its stack is just the message: tslab prints
+ * a failing cell's error with console.error, and this one is advice, not a bug to trace.
+ */
+export class NoRunsError extends RunError {
+  constructor(message: string) {
+    super(message);
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/** Rows for a table of runs (showTable): one per summary, damaged runs with their problem. */
+export function runsTable(summaries: readonly RunSummary[]): Record<string, unknown>[] {
+  return summaries.map((s) => ({
+    run: s.name,
+    status: s.status,
+    model: s.modelKind
+      ? `${s.modelKind}, code ${s.codeSize}${s.noise && s.noise !== "none" ? `, ${s.noise}` : ""}`
+      : "?",
+    epochs: `${s.epochsDone}/${s.epochs ?? "?"}`,
+    loss: s.loss ?? "?",
+    "final val loss": s.finalValLoss,
+    "best val loss": s.bestValLoss,
+    "best epoch": s.bestEpoch,
+    created: s.createdAt ? s.createdAt.slice(0, 16).replace("T", " ") : "",
+    problem: s.error ?? "",
+  }));
+}
 
 /**
  * The runs a notebook should show. Given names, exactly those (an unknown or damaged one is a

@@ -27,3 +27,16 @@ export function formatReport(report: ReconstructionReport): string {
     ...rows.map(line),
   ].join("\n");
 }
+
+/**
+ * The same comparison as rows for a notebook table (showTable): one row per metric with the
+ * model's value and the two baselines, formatted like formatReport.
+ */
+export function reportRows(report: ReconstructionReport): Record<string, string>[] {
+  return ROWS.map(([key, label, fmt]) => ({
+    metric: label,
+    model: fmt(report.model[key]),
+    "all-black": fmt(report.allBlack[key]),
+    "mean image": fmt(report.meanImage[key]),
+  }));
+}

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defaultConfig, type ExperimentConfig } from "../../lib/config";
-import { latestRun, listRuns, NoRunsError, selectRuns } from "../../lib/runs/list";
+import { latestRun, listRuns, NoRunsError, runsTable, selectRuns } from "../../lib/runs/list";
 import { RunError, type RunRecord, type RunStatus } from "../../lib/runs/run-folder";
 import type { EpochRecord } from "../../lib/train/trainer";
 
@@ -230,4 +230,41 @@ test("selectRuns with no usable run says how to train one", () => {
   fs.writeFileSync(path.join(damaged, "run.json"), "");
   assert.throws(() => selectRuns([], dir), /1 folder\(s\), none usable/);
   assert.throws(() => selectRuns(["x"], dir), /Run "x" is damaged/);
+});
+
+test("NoRunsError prints as its message alone (no stack frames in a notebook cell)", () => {
+  const error = new NoRunsError("No run: train one first.");
+  assert.equal(error.stack, "NoRunsError: No run: train one first.");
+  assert.ok(error instanceof RunError);
+});
+
+test("runsTable: one row per run, damaged runs with their problem", () => {
+  const dir = newRunsDir();
+  writeRun(dir, {
+    name: "dn",
+    createdAt: "2026-11-01T10:05:00.000Z",
+    history: epochs([0.2, 0.1]),
+    config: (c) => {
+      c.model.noise.kind = "masking";
+      c.model.codeSize = 16;
+    },
+  });
+  const bad = writeRun(dir, { name: "bad", createdAt: "2026-11-02T00:00:00.000Z" });
+  fs.writeFileSync(path.join(bad, "config.json"), "{");
+  const rows = runsTable(listRuns(dir));
+  assert.deepEqual(rows[1], {
+    run: "dn",
+    status: "completed",
+    model: "dense, code 16, masking",
+    epochs: "2/25",
+    loss: "bce",
+    "final val loss": 0.1,
+    "best val loss": 0.1,
+    "best epoch": 2,
+    created: "2026-11-01 10:05",
+    problem: "",
+  });
+  assert.equal(rows[0].model, "?");
+  assert.equal(rows[0].epochs, "0/?");
+  assert.match(rows[0].problem as string, /config: .*not valid JSON/);
 });
