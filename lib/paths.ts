@@ -23,3 +23,9 @@ export const PROJECT_ROOT = findProjectRoot();
 export function projectPath(...parts: string[]): string {
   return path.resolve(PROJECT_ROOT, ...parts);
 }
+
+/** A path as shown to people and stored in records: relative to the project root when inside it. */
+export function displayPath(p: string): string {
+  const relative = path.relative(PROJECT_ROOT, p);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : p;
+}

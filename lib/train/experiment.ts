@@ -10,6 +10,7 @@ import { loadDataset, prepareDataset } from "../data";
 import type { PreparedDataset } from "../data/types";
 import { pixelsPerImage } from "../data/types";
 import { AutoencoderLabError } from "../errors";
+import { displayPath } from "../paths";
 import { buildAutoencoder, countParameters, type Autoencoder } from "../model/autoencoder";
 import { hasCheckpoint, loadCheckpoint, loadRun, RunError, RunWriter } from "../runs/run-folder";
 import { evaluateReconstruction } from "./evaluate";
@@ -95,7 +96,7 @@ export async function runExperiment(
     backend: describeBackend(backend),
     dataset: {
       name: data.name,
-      files: data.files,
+      files: data.files.map(displayPath),
       train: data.train.count,
       validation: data.validation.count,
       test: data.test.count,

@@ -5,6 +5,7 @@
  *   an inline SVG and one progress line: no scrolling log, and it renders in exported HTML too
  *   (no scripts). Plotly outputs are not used for live updates: JupyterLab may not redraw them.
  */
+import { displayPath } from "../paths";
 import { THEME } from "../plots/theme";
 import type { ExperimentOutcome, ProgressReporter, RunStart } from "./experiment";
 import type { BatchProgress, EpochRecord } from "./trainer";
@@ -29,7 +30,7 @@ export function outcomeLine(o: ExperimentOutcome): string {
   const val = last
     ? `final val ${last.valLoss.toFixed(4)}, best epoch ${o.result.bestEpoch}`
     : "no epoch finished";
-  return `run ${o.runName}: ${o.result.stopReason} after ${o.result.history.length} epochs in ${formatSeconds(o.seconds)} (${val}) -> ${o.folder}`;
+  return `run ${o.runName}: ${o.result.stopReason} after ${o.result.history.length} epochs in ${formatSeconds(o.seconds)} (${val}) -> ${displayPath(o.folder)}`;
 }
 
 /** A terminal reporter (writes to stderr so stdout stays clean for piping). */
