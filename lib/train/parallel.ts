@@ -176,6 +176,32 @@ function adamScalars(optimizer: tf.Optimizer) {
   };
 }
 
+/**
+ * Copy the images `order[start..end)` of a flat [count, pixels] array into `out` (reused across
+ * batches: no allocation per step) and return how many rows were copied: the Float32Array form
+ * of trainer.ts' gatherRows, for ParallelTrainer.step.
+ */
+export function gatherRowsInto(
+  images: Float32Array,
+  pixels: number,
+  order: ArrayLike<number>,
+  start: number,
+  end: number,
+  out: Float32Array,
+): number {
+  const rows = end - start;
+  if (out.length < rows * pixels) {
+    throw new ParallelTrainingError(
+      `gatherRowsInto: the output holds ${out.length} values, ${rows} rows need ${rows * pixels}.`,
+    );
+  }
+  for (let r = 0; r < rows; r++) {
+    const from = order[start + r] * pixels;
+    out.set(images.subarray(from, from + pixels), r * pixels);
+  }
+  return rows;
+}
+
 /** Rows of each shard: as even as possible, the first shards taking the remainder. */
 export function shardSizes(count: number, shards: number): number[] {
   const base = Math.floor(count / shards);

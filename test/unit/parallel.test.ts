@@ -9,6 +9,7 @@ import { buildAutoencoder, type Autoencoder } from "../../lib/model/autoencoder"
 import { createOptimizer, createTrainStep } from "../../lib/train/trainer";
 import {
   createParallelTrainer,
+  gatherRowsInto,
   ParallelTrainingError,
   shardSizes,
   type ParallelTrainerOptions,
@@ -110,6 +111,14 @@ test("shard sizes and update ranges cover everything once", () => {
   assert.deepEqual(shardSizes(1, 2), [1, 0]);
   assert.deepEqual(updateRange(0, 2, 11), [0, 6]);
   assert.deepEqual(updateRange(1, 2, 11), [6, 11]);
+});
+
+test("gatherRowsInto copies the ordered rows into a reused buffer", () => {
+  const images = Float32Array.from({ length: 12 }, (_, i) => i); // 4 images of 3 pixels
+  const out = new Float32Array(9).fill(-1);
+  assert.equal(gatherRowsInto(images, 3, [3, 0, 2, 1], 1, 3, out), 2);
+  assert.deepEqual([...out], [0, 1, 2, 6, 7, 8, -1, -1, -1]);
+  assert.throws(() => gatherRowsInto(images, 3, [3, 0, 2, 1], 0, 4, out), /holds 9 values/);
 });
 
 test("two shards' scaled gradients sum to the full batch's gradient", () => {
