@@ -211,10 +211,10 @@ export function runsTable(summaries: readonly RunSummary[]): Record<string, unkn
 }
 
 /**
- * The runs a notebook should show. Given names, exactly those (an unknown or damaged one is a
- * RunError). Given none: the newest finished run first, then up to `others` more of the newest
- * undamaged runs with at least one epoch. Throws NoRunsError, saying how to train one, when
- * `runsDir` holds no usable run.
+ * The runs a notebook should show. Given names, exactly those (an unknown or damaged one, or
+ * one without a finished epoch, is a RunError). Given none: the newest finished run first, then
+ * up to `others` more of the newest undamaged runs with at least one epoch. Throws NoRunsError,
+ * saying how to train one, when `runsDir` holds no usable run.
  */
 export function selectRuns(
   names: readonly string[],
@@ -233,6 +233,11 @@ export function selectRuns(
         );
       }
       if (found.error) throw new RunError(`Run "${name}" is damaged: ${found.error}`);
+      if (found.epochsDone === 0) {
+        throw new RunError(
+          `Run "${name}" has no finished epoch yet (status ${found.status}): nothing to plot.`,
+        );
+      }
       return found;
     });
   }

@@ -211,6 +211,7 @@ test("selectRuns: named runs in order, or the latest finished run plus up to N o
     selectRuns([], dir, { others: 1 }).map((r) => r.name),
     ["run-5", "run-6"],
   );
+  assert.throws(() => selectRuns(["run-empty"], dir), /"run-empty" has no finished epoch yet/);
   assert.throws(
     () => selectRuns(["nope"], dir),
     (e: unknown) =>
