@@ -109,8 +109,9 @@ export interface WorkerInit {
   adam: import("./parallel-shard").AdamScalars;
   maxRows: number;
   update: UpdateMode;
-  /** Tests only: this worker throws during its n-th step (1-based); 0 never. */
+  /** Tests only: this worker throws (or exits the thread) during its n-th step (1-based); 0 never. */
   failAtStep: number;
+  failByExit: boolean;
   /** Record per-step thread CPU and run-queue times (reads /proc each step). */
   profile: boolean;
   /** Int32 flags (Flag.Count) then Float64 values (Value.Count) then error bytes. */

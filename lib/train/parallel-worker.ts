@@ -66,6 +66,21 @@ async function run(init: WorkerInit): Promise<void> {
 
   parentPort?.postMessage({ type: "ready", parameterCount: n, shapes: layout.shapes });
 
+  // A thread that ends without a Stop command (process.exit in a library, a fatal error) would
+  // leave the main thread waiting for a timeout: say so in shared memory on the way out.
+  let stopped = false;
+  process.once("exit", (code) => {
+    if (stopped) return;
+    const bytes = new TextEncoder().encode(`the worker thread exited (code ${code}) mid-command`);
+    error.set(bytes);
+    flags[Flag.ErrorLength] = bytes.length;
+    Atomics.store(flags, Flag.Status, 1);
+    for (const flag of [Flag.GradsSeq, Flag.AdamSeq, Flag.DoneSeq]) {
+      Atomics.store(flags, flag, 0x7fffffff);
+      Atomics.notify(flags, flag);
+    }
+  });
+
   // Commands start at 1 and may arrive before this line runs: never start from the current value.
   let seen = 0;
   let steps = 0;
@@ -74,6 +89,7 @@ async function run(init: WorkerInit): Promise<void> {
     seen = Atomics.load(flags, Flag.CommandSeq);
     const command = Atomics.load(flags, Flag.Command) as Command;
     if (command === Command.Stop) {
+      stopped = true;
       Atomics.store(flags, Flag.DoneSeq, seen);
       Atomics.notify(flags, Flag.DoneSeq);
       break;
@@ -81,8 +97,10 @@ async function run(init: WorkerInit): Promise<void> {
     try {
       if (command === Command.Step) {
         steps++;
-        if (steps === init.failAtStep)
+        if (steps === init.failAtStep) {
+          if (init.failByExit) process.exit(3);
           throw new Error(`Injected failure at step ${steps} (test hook).`);
+        }
         const sched0 = init.profile ? threadSchedStat() : null;
         const t0 = performance.now();
         values[Value.Loss] = replica.computeGradients(

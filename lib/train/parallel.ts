@@ -77,8 +77,9 @@ export interface ParallelTrainerOptions {
    * on each thread). For benchmarks. Default false.
    */
   profile?: boolean;
-  /** Tests only: the first worker throws during this step (1-based). */
+  /** Tests only: the first worker throws during this step (1-based), or exits its thread. */
   failAtStep?: number;
+  failByExit?: boolean;
   /** How long the main thread waits for a worker before giving up (default 120000 ms). */
   timeoutMs?: number;
 }
@@ -300,6 +301,7 @@ export async function createParallelTrainer(
       update,
       profile,
       failAtStep: shard === 1 ? (options.failAtStep ?? 0) : 0,
+      failByExit: options.failByExit ?? false,
       live: liveBuffer,
       control,
       batch,

@@ -277,6 +277,28 @@ test("a worker error surfaces as a ParallelTrainingError, not a hang", async () 
   disposeAll({ model, optimizer });
 });
 
+test("a worker thread that exits mid-step is reported at once, not after the timeout", async () => {
+  const config = tinyConfig();
+  const model = buildAutoencoder(config.model, SHAPE, 5);
+  const optimizer = createOptimizer(config);
+  const trainer = await createParallelTrainer({
+    model,
+    optimizer,
+    config,
+    shape: SHAPE,
+    failAtStep: 1,
+    failByExit: true,
+    timeoutMs: 600_000,
+  });
+  assert.throws(
+    () => trainer.step(batchRows(0), BATCH, 1),
+    (e: unknown) => e instanceof ParallelTrainingError && /exited \(code 3\)/.test(e.message),
+  );
+  await trainer.dispose();
+  assert.equal(trainer.workersRunning(), 0);
+  disposeAll({ model, optimizer });
+});
+
 test("bad arguments and a model that does not match the config are clear errors", async () => {
   const config = tinyConfig();
   const model = buildAutoencoder(config.model, SHAPE, 5);
