@@ -143,7 +143,10 @@ export interface ParallelTrainer {
   workersRunning(): number;
   timings(): ParallelTimings;
   resetTimings(): void;
-  /** Stop and terminate the workers. Safe to call twice; the trainer is unusable afterwards. */
+  /**
+   * Sync the main optimizer (as syncTo), then stop and terminate the workers. Safe to call
+   * twice; the trainer is unusable afterwards.
+   */
   dispose(): Promise<void>;
 }
 
@@ -629,6 +632,14 @@ export async function createParallelTrainer(
     },
     async dispose() {
       if (disposed) return;
+      if (broken === null) {
+        try {
+          // Leave the main optimizer consistent with the main model (split update).
+          await syncTo();
+        } catch {
+          // A broken trainer: the optimizer keeps its last synced state.
+        }
+      }
       disposed = true;
       if (broken === null) {
         try {

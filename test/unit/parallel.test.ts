@@ -242,11 +242,18 @@ test("no tensor leaks on the main thread, and dispose stops the workers", async 
   for (const update of ["split", "replicated"] as const) {
     const trainer = await createParallelTrainer({ model, optimizer, config, shape: SHAPE, update });
     trainer.step(batchRows(0), BATCH, 1); // replicated: Adam creates its moments here
+    await trainer.syncTo(); // split: the main Adam gets its moments here
     const before = tf.memory().numTensors;
-    for (let s = 1; s < 6; s++) trainer.step(batchRows(s), BATCH, s);
+    for (let s = 1; s < 6; s++) {
+      trainer.step(batchRows(s), BATCH, s);
+      await trainer.syncTo();
+    }
     assert.equal(tf.memory().numTensors, before, `${update}: steady tensor count`);
     assert.equal(trainer.workersRunning(), 1);
-    await trainer.dispose();
+    trainer.step(batchRows(6), BATCH, 6);
+    await trainer.dispose(); // syncs the main optimizer first
+    const steps = update === "split" ? 7 : 14;
+    assert.equal(readAdamState(optimizer, flatWeights(model).length).iterations, steps);
     assert.equal(trainer.workersRunning(), 0);
     await trainer.dispose(); // twice is fine
     assert.throws(() => trainer.step(batchRows(0), BATCH, 1), /disposed/);
