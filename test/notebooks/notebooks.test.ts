@@ -14,9 +14,19 @@ import {
   listNotebooks,
   runNotebook,
 } from "../../lib/notebook-runner";
+import { projectPath } from "../../lib/paths";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-notebooks-"));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+// Quick-mode notebooks train into runs/quick: remove the runs this file creates, keep the user's.
+const quickRuns = projectPath("runs", "quick");
+const listQuickRuns = () => (fs.existsSync(quickRuns) ? fs.readdirSync(quickRuns) : []);
+const runsBefore = new Set(listQuickRuns());
+after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  for (const name of listQuickRuns()) {
+    if (!runsBefore.has(name)) fs.rmSync(path.join(quickRuns, name), { recursive: true, force: true });
+  }
+});
 
 /** A minimal committed-form tslab notebook with one code cell per source. */
 function writeProbe(name: string, sources: string[]): string {
