@@ -2,21 +2,29 @@
  * Data-parallel training on several cores: tfjs' wasm backend runs on one thread in Node, so a
  * second core only helps through a second thread with its own backend (node:worker_threads).
  *
- * Layout: the main thread is shard 0 and trains the caller's own model and optimizer; each worker
- * is one more shard with a replica. A step splits the batch into contiguous shards, every shard
+ * Layout: the main thread is shard 0 and trains the caller's own model in place; each worker is
+ * one more shard with a replica. A step splits the batch into contiguous shards; every shard
  * computes the gradient of its rows (scaled by rows/batch, so the shards' gradients sum to the
- * full batch's) into shared memory, then every thread sums the shards in index order and applies
- * the same Adam step. Same inputs, same order, same wasm code: the replicas stay equal bit for bit
- * without copying weights, and the main thread's model and optimizer are always current
- * (validation, checkpoints and saving use them as they are).
+ * full batch's) into shared memory; after a barrier the shards are summed in index order and
+ * applied with Adam, in one of two ways (ParallelTrainerOptions.update):
+ * - "split" (default): Adam in plain JS on weights and moments in shared memory, each thread
+ *   updating its own range of the parameters, a second barrier, then every thread copies the new
+ *   weights into its variables. The main optimizer's moments are written only by syncTo() (and
+ *   dispose()): call it before anything reads the optimizer, e.g. an end-of-epoch checkpoint.
+ * - "replicated": every thread applies tfjs' Adam to the summed gradient; same inputs, same
+ *   order, same wasm code, so the replicas stay equal bit for bit and the main optimizer is
+ *   always current.
+ * The main model's weights are current after every step in both modes.
  *
- * Determinism: same seed, backend and worker count give the same losses. With workers: 0 a step
- * equals createTrainStep's exactly. With workers the sum order differs from one big batch, so
- * losses match the single-thread run closely but not bit for bit; a denoising model draws each
- * shard's noise from deriveSeed(noiseSeed, shard) (shard 0 uses noiseSeed itself).
+ * Determinism: same seed, backend and worker count give the same losses, and a trainer made from
+ * a synced model + optimizer continues exactly like an uninterrupted one. With workers: 0 and the
+ * replicated update a step equals createTrainStep's bit for bit; otherwise sums and the JS Adam
+ * round differently, so losses follow the single-thread run closely, not bit for bit. A denoising
+ * model draws each shard's noise from deriveSeed(noiseSeed, shard) (shard 0 uses noiseSeed).
  *
  * The main thread blocks in Atomics.wait while workers compute: a step is synchronous, like
- * createTrainStep. A worker failure surfaces as a ParallelTrainingError, never a hang.
+ * createTrainStep. A worker failure surfaces as a ParallelTrainingError, never a hang. Each worker
+ * costs ~150 MB (its own tfjs + wasm heap) and ~1 s to start. Speed: bench/parallel-speed.ts.
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -49,6 +57,8 @@ import {
   type ShardReplica,
 } from "./parallel-shard";
 import { deriveSeed } from "./trainer";
+
+export type { UpdateMode } from "./parallel-protocol";
 
 /** A worker failed, did not answer in time, or the trainer was used after a failure. */
 export class ParallelTrainingError extends AutoencoderLabError {}
