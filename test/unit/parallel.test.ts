@@ -329,3 +329,18 @@ test("bad arguments and a model that does not match the config are clear errors"
   await trainer.dispose();
   disposeAll({ model, optimizer });
 });
+
+test("on the cpu backend (which keeps typed arrays by reference) the flat buffers are not aliased", async () => {
+  await tf.setBackend("cpu");
+  try {
+    const single = singleRun(10);
+    const replicated = await parallelRun(10, { workers: 0, update: "replicated" });
+    assert.deepEqual(replicated.losses, single.losses);
+    assert.deepEqual(flatWeights(replicated.model), flatWeights(single.model));
+    const split = await parallelRun(10, { workers: 0, update: "split" });
+    assert.ok(maxRelativeGap(split.losses, single.losses) < 1e-3);
+    disposeAll(single, replicated, split);
+  } finally {
+    await tf.setBackend("wasm");
+  }
+});
