@@ -5,7 +5,7 @@
  *
  *   npm run bench                          # dense + conv, every backend, PyTorch if importable
  *   npm run bench -- --steps 100           # more steps per measurement
- *   npm run bench -- --models dense --backends wasm
+ *   npm run bench -- --models dense --backends wasm,wasm+1   (wasm+1: one extra worker thread)
  *
  * Each measurement runs in its own child process so its peak RSS is its own.
  * PyTorch: `.venv/bin/pip install -r requirements-bench.txt` (torch 2.13.0 CPU build).
@@ -13,15 +13,14 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../lib/backend/select";
 import { resolveConfig, type ModelKind } from "../lib/config";
 import { loadDataset, prepareDataset } from "../lib/data";
 import { pixelsPerImage } from "../lib/data/types";
 import { buildAutoencoder } from "../lib/model/autoencoder";
 import { projectPath } from "../lib/paths";
-import { permutation, createRng } from "../lib/random";
-import { createOptimizer, createTrainStep, gatherRows } from "../lib/train/trainer";
+import type { ImageSet, PreparedDataset } from "../lib/data/types";
+import { train } from "../lib/train/trainer";
 
 interface Measurement {
   engine: string;
@@ -34,40 +33,44 @@ interface Measurement {
   error?: string;
 }
 
-const WARMUP_STEPS = 5;
-
-/** In a child: time `steps` training steps of one model on one backend, print one JSON line. */
-async function measureOne(model: ModelKind, backend: BackendName, steps: number): Promise<void> {
+/**
+ * In a child: train one model on one backend through the real training loop (train()) for two
+ * short epochs of `steps` batches each, and report the second epoch's training throughput (the
+ * first warms up; validation is excluded from EpochRecord.samplesPerSecond). One JSON line.
+ */
+async function measureOne(
+  model: ModelKind,
+  backend: BackendName,
+  steps: number,
+  workers: number,
+): Promise<void> {
   const info = await initBackend(backend);
-  const config = resolveConfig({ model: { kind: model } });
-  const data = prepareDataset(await loadDataset(config.data), config.data, config.seed);
-  const pixels = pixelsPerImage(data.shape);
-  const autoencoder = buildAutoencoder(config.model, data.shape, config.seed);
-  const optimizer = createOptimizer(config);
-  const step = createTrainStep(autoencoder, config, optimizer);
-  const order = permutation(data.train.count, createRng(1));
+  const config = resolveConfig({ model: { kind: model }, train: { epochs: 2, workers } });
   const bs = config.train.batchSize;
-  const batches = Math.floor(data.train.count / bs);
-  let start = 0;
-  for (let i = 0; i < WARMUP_STEPS + steps; i++) {
-    if (i === WARMUP_STEPS) start = performance.now();
-    const b = i % batches;
-    const x = gatherRows(data.train, pixels, order, b * bs, (b + 1) * bs);
-    step(x, i);
-    x.dispose();
-  }
-  const seconds = (performance.now() - start) / 1000;
-  const result: Measurement = {
+  const full = prepareDataset(await loadDataset(config.data), config.data, config.seed);
+  const take = (set: ImageSet, count: number): ImageSet => ({
+    images: set.images.subarray(0, count * pixelsPerImage(full.shape)),
+    labels: set.labels.subarray(0, count),
+    count,
+  });
+  const data: PreparedDataset = {
+    ...full,
+    train: take(full.train, steps * bs),
+    validation: take(full.validation, bs),
+  };
+  const autoencoder = buildAutoencoder(config.model, data.shape, config.seed);
+  const result = await train(autoencoder, data, config);
+  autoencoder.dispose();
+  const measurement: Measurement = {
     engine: "tfjs",
     model,
-    backend: info.name,
+    backend: workers > 0 ? `${info.name} + ${workers} worker` : info.name,
     batchSize: bs,
     steps,
-    samplesPerSecond: (steps * bs) / seconds,
+    samplesPerSecond: result.history[1].samplesPerSecond,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
-  console.log(JSON.stringify(result));
-  void tf;
+  console.log(JSON.stringify(measurement));
 }
 
 function runChild(args: string[], timeoutMs: number): { json: unknown | null; error: string } {
@@ -85,10 +88,9 @@ function runChild(args: string[], timeoutMs: number): { json: unknown | null; er
   try {
     return { json: JSON.parse(line), error: "" };
   } catch {
-    return {
-      json: null,
-      error: (child.stderr || child.error?.message || "no output").trim().split("\n").slice(-1)[0],
-    };
+    // The error's own line (e.g. "BackendError: Could not start …"), not the last stack frame.
+    const lines = (child.stderr || child.error?.message || "no output").trim().split("\n");
+    return { json: null, error: lines.find((l) => /Error\b/.test(l)) ?? lines[lines.length - 1] };
   }
 }
 
@@ -146,16 +148,22 @@ function option(argv: string[], name: string, fallback: string): string {
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === "--one") {
-    await measureOne(argv[1] as ModelKind, argv[2] as BackendName, Number(argv[3]));
+    await measureOne(
+      argv[1] as ModelKind,
+      argv[2] as BackendName,
+      Number(argv[3]),
+      Number(argv[4] ?? 0),
+    );
     return;
   }
   const steps = Number(option(argv, "--steps", "60"));
   const models = option(argv, "--models", "dense,conv").split(",") as ModelKind[];
-  const backends = option(argv, "--backends", "tensorflow,wasm,cpu").split(",") as BackendName[];
+  const backends = option(argv, "--backends", "tensorflow,wasm,wasm+1,cpu").split(",");
   const rows: Measurement[] = [];
   const notes: string[] = [];
   for (const model of models) {
-    for (const backend of backends) {
+    for (const choice of backends) {
+      const [backend, workers] = choice === "wasm+1" ? ["wasm", 1] : [choice, 0];
       // The cpu backend is 10-50x slower: fewer steps keep the bench to minutes.
       const n =
         backend === "cpu"
@@ -163,10 +171,13 @@ async function main(argv: string[]): Promise<void> {
           : model === "conv"
             ? Math.max(5, Math.round(steps / 4))
             : steps;
-      process.stderr.write(`bench: ${model} on ${backend}, ${n} steps ...\n`);
-      const { json, error } = runChild(["--one", model, backend, String(n)], 900_000);
+      process.stderr.write(`bench: ${model} on ${choice}, ${n} steps ...\n`);
+      const { json, error } = runChild(
+        ["--one", model, String(backend), String(n), String(workers)],
+        900_000,
+      );
       if (json) rows.push(json as Measurement);
-      else notes.push(`${model} on ${backend}: not available (${error})`);
+      else notes.push(`${model} on ${choice}: not available (${error})`);
     }
     const torchSteps = model === "conv" ? Math.max(5, Math.round(steps / 4)) : steps;
     process.stderr.write(`bench: ${model} on PyTorch, ${torchSteps} steps ...\n`);

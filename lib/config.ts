@@ -47,6 +47,7 @@ export interface TrainConfig {
   loss: LossName;
   earlyStoppingPatience: number | null;
   backend: BackendChoice;
+  workers: number;
   runName: string | null;
   runsDir: string;
 }
@@ -254,6 +255,14 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     choices: ["auto", "tensorflow", "wasm", "cpu"],
     alias: "backend",
     doc: "auto picks the fastest that loads: tensorflow (tfjs-node, optional), else wasm, else cpu.",
+  },
+  "train.workers": {
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 15,
+    alias: "workers",
+    doc: "Extra worker threads for data-parallel training (0: one thread). 1 uses both cores of a 2-core machine: measured 1.3-1.4x faster when both cores are free, slower when another job holds one. Losses depend on the worker count.",
   },
   "train.runName": {
     type: "string",

@@ -57,3 +57,15 @@ export function permutation(n: number, rng: Rng): Uint32Array {
   }
   return order;
 }
+
+/** A 32-bit seed mixed from the run seed and a counter (splitmix-style). */
+export function deriveSeed(seed: number, ...counters: number[]): number {
+  let h = seed >>> 0;
+  for (const c of counters) {
+    h = Math.imul(h ^ (c >>> 0), 0x9e3779b1) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}

@@ -14,8 +14,9 @@ import type { ImageSet, PreparedDataset } from "../data/types";
 import { pixelsPerImage } from "../data/types";
 import type { Autoencoder } from "../model/autoencoder";
 import { corrupt } from "../model/noise";
-import { createRng, permutation } from "../random";
+import { createRng, deriveSeed, permutation } from "../random";
 import { reconstructionLoss } from "./losses";
+import { createParallelTrainer, gatherRowsInto } from "./parallel";
 
 /** What one epoch did. Losses are means over pixels and images. */
 export interface EpochRecord {
@@ -96,18 +97,6 @@ export function learningRateAt(config: ExperimentConfig, step: number, totalStep
   const floor = 0.01;
   const progress = Math.min(1, step / Math.max(1, totalSteps - 1));
   return base * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
-}
-
-/** A 32-bit seed mixed from the run seed and a counter (splitmix-style). */
-export function deriveSeed(seed: number, ...counters: number[]): number {
-  let h = seed >>> 0;
-  for (const c of counters) {
-    h = Math.imul(h ^ (c >>> 0), 0x9e3779b1) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b) >>> 0;
-    h ^= h >>> 13;
-  }
-  return h >>> 0;
 }
 
 /** Copy the rows `order[start..end)` of a set into a new [rows, pixels] tensor. */
@@ -207,67 +196,98 @@ export async function train(
   }
   const history = [...(options.history ?? [])];
   const optimizer = options.optimizer ?? createOptimizer(config);
-  const step = createTrainStep(model, config, optimizer);
   const batches = Math.ceil(train.count / batchSize);
   let stopReason: StopReason = "completed";
 
-  for (let epoch = history.length + 1; epoch <= epochs; epoch++) {
-    const epochStart = performance.now();
-    const order = permutation(train.count, createRng(deriveSeed(config.seed, epoch)));
-    let lossSum = 0;
-    let interrupted = false;
-    for (let b = 0; b < batches; b++) {
-      if (options.signal?.aborted) {
-        interrupted = true;
+  const parallel =
+    config.train.workers > 0
+      ? await createParallelTrainer({
+          model,
+          optimizer,
+          config,
+          shape: data.shape,
+          workers: config.train.workers,
+        })
+      : null;
+  const single = parallel ? null : createTrainStep(model, config, optimizer);
+  const rows = parallel ? new Float32Array(batchSize * pixels) : null;
+  /** One optimiser step on the rows order[start..end) of the training set; returns its loss. */
+  const step = (order: Uint32Array, start: number, end: number, noiseSeed: number): number => {
+    if (parallel && rows) {
+      return parallel.step(
+        rows,
+        gatherRowsInto(train.images, pixels, order, start, end, rows),
+        noiseSeed,
+      );
+    }
+    const clean = gatherRows(train, pixels, order, start, end);
+    try {
+      return (single as NonNullable<typeof single>)(clean, noiseSeed);
+    } finally {
+      clean.dispose();
+    }
+  };
+  try {
+    for (let epoch = history.length + 1; epoch <= epochs; epoch++) {
+      const epochStart = performance.now();
+      const order = permutation(train.count, createRng(deriveSeed(config.seed, epoch)));
+      let lossSum = 0;
+      let interrupted = false;
+      for (let b = 0; b < batches; b++) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        const start = b * batchSize;
+        const end = Math.min(train.count, start + batchSize);
+        // Adam reads its learningRate field at every step; the schedule depends only on the step.
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
+          config,
+          (epoch - 1) * batches + b,
+          epochs * batches,
+        );
+        const value = step(order, start, end, deriveSeed(config.seed, epoch, b + 1));
+        if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, b + 1, value);
+        lossSum += value * (end - start);
+        hooks.onBatchEnd?.({
+          epoch,
+          epochs,
+          batch: b + 1,
+          batches,
+          loss: value,
+          samplesPerSecond: end / ((performance.now() - epochStart) / 1000),
+        });
+        await nextMacrotask();
+      }
+      if (interrupted) {
+        stopReason = "interrupted";
         break;
       }
-      const start = b * batchSize;
-      const end = Math.min(train.count, start + batchSize);
-      // Adam reads its learningRate field at every step; the schedule depends only on the step.
-      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
-        config,
-        (epoch - 1) * batches + b,
-        epochs * batches,
-      );
-      const clean = gatherRows(train, pixels, order, start, end);
-      const value = step(clean, deriveSeed(config.seed, epoch, b + 1));
-      clean.dispose();
-      if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, b + 1, value);
-      lossSum += value * (end - start);
-      hooks.onBatchEnd?.({
+      // Workers hold the latest Adam state: bring it back before validation and the checkpoint.
+      await parallel?.syncTo();
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const val = evaluateLosses(model, data.validation, pixels);
+      const valLoss = lossName === "bce" ? val.bce : val.mse;
+      if (!Number.isFinite(valLoss)) throw new NonFiniteLossError(epoch, batches, valLoss);
+      const record: EpochRecord = {
         epoch,
-        epochs,
-        batch: b + 1,
-        batches,
-        loss: value,
-        samplesPerSecond: end / ((performance.now() - epochStart) / 1000),
-      });
-      await nextMacrotask();
+        trainLoss: lossSum / train.count,
+        valLoss,
+        valBce: val.bce,
+        valMse: val.mse,
+        trainSeconds,
+        epochSeconds: (performance.now() - epochStart) / 1000,
+        samplesPerSecond: train.count / trainSeconds,
+      };
+      history.push(record);
+      await hooks.onEpochEnd?.(record, history);
+      if (earlyStoppingPatience !== null && epoch - bestEpochOf(history) >= earlyStoppingPatience) {
+        stopReason = "early-stopping";
+        break;
+      }
     }
-    if (interrupted) {
-      stopReason = "interrupted";
-      break;
-    }
-    const trainSeconds = (performance.now() - epochStart) / 1000;
-    const val = evaluateLosses(model, data.validation, pixels);
-    const valLoss = lossName === "bce" ? val.bce : val.mse;
-    if (!Number.isFinite(valLoss)) throw new NonFiniteLossError(epoch, batches, valLoss);
-    const record: EpochRecord = {
-      epoch,
-      trainLoss: lossSum / train.count,
-      valLoss,
-      valBce: val.bce,
-      valMse: val.mse,
-      trainSeconds,
-      epochSeconds: (performance.now() - epochStart) / 1000,
-      samplesPerSecond: train.count / trainSeconds,
-    };
-    history.push(record);
-    await hooks.onEpochEnd?.(record, history);
-    if (earlyStoppingPatience !== null && epoch - bestEpochOf(history) >= earlyStoppingPatience) {
-      stopReason = "early-stopping";
-      break;
-    }
+  } finally {
+    await parallel?.dispose();
   }
   return { history, stopReason, bestEpoch: bestEpochOf(history) };
 }

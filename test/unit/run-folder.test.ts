@@ -291,3 +291,37 @@ test("a NaN during training marks the run failed and keeps the last good checkpo
   assert.ok(values.every(Number.isFinite), "the checkpoint holds the last good (finite) weights");
   model.dispose();
 });
+
+test("with a worker thread, an interrupted run resumes to exactly the uninterrupted losses", async () => {
+  const data = syntheticDataset();
+  const make = (name: string) =>
+    config(name, {
+      train: {
+        epochs: 3,
+        batchSize: 16,
+        learningRate: 0.01,
+        runName: name,
+        runsDir,
+        backend: "wasm",
+        workers: 1,
+      },
+    });
+  const full = await runExperiment(make("par-full"), { data });
+  full.model.dispose();
+  const controller = new AbortController();
+  const part = await runExperiment(make("par-part"), {
+    data,
+    signal: controller.signal,
+    reporter: {
+      start() {},
+      batch() {},
+      epoch: (r) => void (r.epoch === 1 && controller.abort()),
+      end() {},
+    },
+  });
+  part.model.dispose();
+  const resumed = await runExperiment(make("par-part"), { data, resume: true });
+  resumed.model.dispose();
+  const losses = (h: typeof full.result.history) => h.map((r) => [r.trainLoss, r.valLoss]);
+  assert.deepEqual(losses(resumed.result.history), losses(full.result.history));
+});

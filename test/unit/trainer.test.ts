@@ -5,13 +5,8 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { resolveConfig, type ExperimentConfig } from "../../lib/config";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
-import {
-  NonFiniteLossError,
-  train,
-  deriveSeed,
-  bestEpochOf,
-  type EpochRecord,
-} from "../../lib/train/trainer";
+import { NonFiniteLossError, train, bestEpochOf, type EpochRecord } from "../../lib/train/trainer";
+import { deriveSeed } from "../../lib/random";
 import { useWasm } from "../helpers/backend";
 import { syntheticDataset } from "../helpers/synthetic";
 
@@ -183,4 +178,23 @@ test("deriveSeed is deterministic and spreads nearby counters", () => {
   assert.equal(deriveSeed(42, 1, 2), deriveSeed(42, 1, 2));
   const seeds = new Set([1, 2, 3, 4, 5].map((e) => deriveSeed(42, e)));
   assert.equal(seeds.size, 5);
+});
+
+test("train.workers = 1 (both cores): learns, is deterministic, stays close to one thread, leaves no worker running", async () => {
+  const base = tinyConfig({ train: { epochs: 3, batchSize: 16, learningRate: 0.01 } });
+  const parallel = { ...base, train: { ...base.train, workers: 1 } };
+  const a = await run(parallel);
+  const b = await run(parallel);
+  const single = await run(base);
+  const losses = (r: typeof a) => r.history.map((h) => h.trainLoss);
+  assert.deepEqual(losses(a), losses(b), "same seed and worker count: identical losses");
+  assert.ok(a.history[2].trainLoss < a.history[0].trainLoss, "the loss falls");
+  for (let i = 0; i < 3; i++) {
+    const rel =
+      Math.abs(a.history[i].valLoss - single.history[i].valLoss) / single.history[i].valLoss;
+    assert.ok(
+      rel < 0.01,
+      `epoch ${i + 1}: parallel ${a.history[i].valLoss} vs single ${single.history[i].valLoss}`,
+    );
+  }
 });
