@@ -56,7 +56,7 @@ import {
   type AdamState,
   type ShardReplica,
 } from "./parallel-shard";
-import { deriveSeed } from "./trainer";
+import { deriveSeed } from "../random";
 
 export type { UpdateMode } from "./parallel-protocol";
 
