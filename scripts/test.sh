@@ -9,7 +9,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
-if [ ! -x node_modules/.bin/tsc ] || [ ! -x .venv/bin/python ]; then
+# tslab's bundled TypeScript 5.0 also installs a `tsc` binary and npm's link order decides which
+# one node_modules/.bin/tsc is: always run the project's own TypeScript by path.
+TSC=(node node_modules/typescript/bin/tsc)
+
+if [ ! -f node_modules/typescript/bin/tsc ] || [ ! -x .venv/bin/python ]; then
   echo "[test] node_modules or .venv missing: run \`bash scripts/setup.sh\` first" >&2
   exit 1
 fi
@@ -37,10 +41,10 @@ node_tests() {
   return "${PIPESTATUS[0]}"
 }
 
-step typecheck tsc -p tsconfig.json
+step typecheck "${TSC[@]}" -p tsconfig.json
 step eslint eslint .
 step prettier prettier --check .
-step build tsc -p tsconfig.build.json
+step build "${TSC[@]}" -p tsconfig.build.json
 
 shopt -s nullglob
 unit=(test/unit/*.test.ts)
