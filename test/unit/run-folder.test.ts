@@ -36,7 +36,8 @@ before(async () => {
 });
 after(() => fs.rmSync(runsDir, { recursive: true, force: true }));
 
-function config(name: string, overrides: Record<string, unknown> = {}): ExperimentConfig {
+/** A tiny run config; `train` overrides are merged into the test's training settings. */
+function config(name: string, train: Record<string, unknown> = {}): ExperimentConfig {
   return resolveConfig({
     model: { codeSize: 4, hiddenSizes: [16] },
     train: {
@@ -46,8 +47,8 @@ function config(name: string, overrides: Record<string, unknown> = {}): Experime
       runName: name,
       runsDir,
       backend: "wasm",
+      ...train,
     },
-    ...overrides,
   });
 }
 
@@ -105,32 +106,11 @@ test("a finished run round-trips: config, history (JSON and CSV), metrics, and a
 
 test("resuming from a checkpoint reaches exactly the losses of an uninterrupted run", async () => {
   const data = syntheticDataset();
-  const full = await runExperiment(
-    config("uninterrupted", {
-      train: {
-        epochs: 4,
-        batchSize: 16,
-        learningRate: 0.01,
-        runName: "uninterrupted",
-        runsDir,
-        backend: "wasm",
-      },
-    }),
-    { data },
-  );
+  const full = await runExperiment(config("uninterrupted", { epochs: 4 }), { data });
   full.model.dispose();
   // Stop "part" after epoch 2 with the abort signal, then resume to 4 epochs.
   const controller = new AbortController();
-  const partConfig = config("part", {
-    train: {
-      epochs: 4,
-      batchSize: 16,
-      learningRate: 0.01,
-      runName: "part",
-      runsDir,
-      backend: "wasm",
-    },
-  });
+  const partConfig = config("part", { epochs: 4 });
   const part = await runExperiment(partConfig, {
     data,
     signal: controller.signal,
@@ -250,33 +230,21 @@ test("atomic writes: a failed write leaves the old file; folder swaps always lea
 test("a NaN during training marks the run failed and keeps the last good checkpoint loadable", async () => {
   const data = syntheticDataset();
   let poisoned = false;
-  const result = runExperiment(
-    config("nan-run", {
-      train: {
-        epochs: 4,
-        batchSize: 16,
-        learningRate: 0.01,
-        runName: "nan-run",
-        runsDir,
-        backend: "wasm",
+  const result = runExperiment(config("nan-run", { epochs: 4 }), {
+    data,
+    reporter: {
+      start() {},
+      batch() {},
+      epoch(r) {
+        // After epoch 2 is checkpointed, poison the data so epoch 3 produces a NaN loss.
+        if (r.epoch === 2 && !poisoned) {
+          data.train.images.fill(Number.NaN, 0, 64);
+          poisoned = true;
+        }
       },
-    }),
-    {
-      data,
-      reporter: {
-        start() {},
-        batch() {},
-        epoch(r) {
-          // After epoch 2 is checkpointed, poison the data so epoch 3 produces a NaN loss.
-          if (r.epoch === 2 && !poisoned) {
-            data.train.images.fill(Number.NaN, 0, 64);
-            poisoned = true;
-          }
-        },
-        end() {},
-      },
+      end() {},
     },
-  );
+  });
   await assert.rejects(
     result,
     (e: unknown) => e instanceof Error && /NaN at epoch 3/.test(e.message),
@@ -294,18 +262,7 @@ test("a NaN during training marks the run failed and keeps the last good checkpo
 
 test("with a worker thread, an interrupted run resumes to exactly the uninterrupted losses", async () => {
   const data = syntheticDataset();
-  const make = (name: string) =>
-    config(name, {
-      train: {
-        epochs: 3,
-        batchSize: 16,
-        learningRate: 0.01,
-        runName: name,
-        runsDir,
-        backend: "wasm",
-        workers: 1,
-      },
-    });
+  const make = (name: string) => config(name, { workers: 1 });
   const full = await runExperiment(make("par-full"), { data });
   full.model.dispose();
   const controller = new AbortController();
