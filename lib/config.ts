@@ -450,7 +450,16 @@ export function validateField(key: string, value: unknown): Leaf {
 
 function unknownKey(key: string): ConfigError {
   const leaf = key.split(".").pop() ?? key;
-  const near = Object.keys(FIELDS).filter((k) => k.endsWith(`.${leaf}`) || ALIASES.get(leaf) === k);
+  const lower = leaf.toLowerCase();
+  const near = Object.keys(FIELDS).filter((k) => {
+    const last = (k.split(".").pop() ?? k).toLowerCase();
+    // The same name in another section, an alias, or a prefix of a name ("epoch" -> "epochs").
+    return (
+      k.endsWith(`.${leaf}`) ||
+      ALIASES.get(leaf) === k ||
+      (lower.length >= 3 && last.startsWith(lower))
+    );
+  });
   const hint = near.length > 0 ? ` Did you mean ${near.map((k) => `"${k}"`).join(" or ")}?` : "";
   return new ConfigError(
     `Unknown config key "${key}".${hint} Valid keys: ${Object.keys(FIELDS).join(", ")}.`,

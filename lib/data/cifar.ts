@@ -39,7 +39,7 @@ export function parseCifarBatch(
   const count = bytes.length / CIFAR_RECORD_BYTES;
   if (bytes.length === 0) {
     throw new DatasetError(
-      `${path} is empty: expected CIFAR-10 records of ${CIFAR_RECORD_BYTES} bytes.`,
+      `${path} is empty: expected CIFAR-10 records of ${CIFAR_RECORD_BYTES} bytes. ${REEXTRACT}`,
       path,
     );
   }
@@ -48,7 +48,7 @@ export function parseCifarBatch(
     throw new DatasetError(
       `${path} is not a whole number of CIFAR-10 records: ${bytes.length.toLocaleString("en-US")} bytes = ` +
         `${whole} records of ${CIFAR_RECORD_BYTES} bytes + ${bytes.length - whole * CIFAR_RECORD_BYTES} bytes left over ` +
-        `(an official batch is 10,000 records = 30,730,000 bytes). The file is truncated or not a CIFAR-10 binary batch.`,
+        `(an official batch is 10,000 records = 30,730,000 bytes). The file is truncated or not a CIFAR-10 binary batch. ${REEXTRACT}`,
       path,
     );
   }

@@ -17,6 +17,8 @@ export const IDX_MAGIC_BYTES = 4;
 export const IDX_DIMENSION_BYTES = 4;
 /** We accept 1..IDX_MAX_RANK dimensions (the format allows 255; no dataset uses more than 4). */
 export const IDX_MAX_RANK = 8;
+/** What to do about a damaged IDX file (appended to every parse error). */
+const IDX_FIX = "Replace it with an intact copy: delete it and download or copy it again.";
 /** gzip streams start with these two bytes (RFC 1952). */
 export const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
@@ -128,13 +130,13 @@ export function parseIdx(bytes: Uint8Array, path: string, gzipped = false): IdxA
   const where = gzipped ? `${path} (after gunzip)` : path;
   if (bytes.length === 0) {
     throw new DatasetError(
-      `${where} is empty (0 bytes): expected an IDX file starting with a ${IDX_MAGIC_BYTES}-byte magic number.`,
+      `${where} is empty (0 bytes): expected an IDX file starting with a ${IDX_MAGIC_BYTES}-byte magic number. ${IDX_FIX}`,
       path,
     );
   }
   if (bytes.length < IDX_MAGIC_BYTES) {
     throw new DatasetError(
-      `${where} is truncated: ${plural(bytes.length, "byte")}, shorter than the ${IDX_MAGIC_BYTES}-byte IDX magic number.`,
+      `${where} is truncated: ${plural(bytes.length, "byte")}, shorter than the ${IDX_MAGIC_BYTES}-byte IDX magic number. ${IDX_FIX}`,
       path,
     );
   }
@@ -143,7 +145,7 @@ export function parseIdx(bytes: Uint8Array, path: string, gzipped = false): IdxA
     const text = bytes[0] === 0x3c ? " It looks like HTML or XML (an error page?)." : "";
     throw new DatasetError(
       `${where} is not an IDX file: expected the magic number to start with ${IDX_MAGIC_ZERO_BYTES} zero bytes ` +
-        `(00 00 <type> <rank>, e.g. 00 00 08 03 for images), found ${hex(magic)}.${text}`,
+        `(00 00 <type> <rank>, e.g. 00 00 08 03 for images), found ${hex(magic)}.${text} ${IDX_FIX}`,
       path,
     );
   }
@@ -153,21 +155,21 @@ export function parseIdx(bytes: Uint8Array, path: string, gzipped = false): IdxA
       .map(([name, t]) => `0x${t.code.toString(16).padStart(2, "0")} ${name}`)
       .join(", ");
     throw new DatasetError(
-      `${where} has an unknown IDX data type 0x${magic[2].toString(16).padStart(2, "0")}: expected one of ${known}.`,
+      `${where} has an unknown IDX data type 0x${magic[2].toString(16).padStart(2, "0")}: expected one of ${known}. ${IDX_FIX}`,
       path,
     );
   }
   const rank = magic[3];
   if (rank < 1 || rank > IDX_MAX_RANK) {
     throw new DatasetError(
-      `${where} has ${rank} dimensions in its magic number (${hex(magic)}): expected 1 to ${IDX_MAX_RANK}.`,
+      `${where} has ${rank} dimensions in its magic number (${hex(magic)}): expected 1 to ${IDX_MAX_RANK}. ${IDX_FIX}`,
       path,
     );
   }
   const headerBytes = IDX_MAGIC_BYTES + rank * IDX_DIMENSION_BYTES;
   if (bytes.length < headerBytes) {
     throw new DatasetError(
-      `${where} is truncated in its header: ${rank} dimensions need a ${headerBytes}-byte header, file has ${plural(bytes.length, "byte")}.`,
+      `${where} is truncated in its header: ${rank} dimensions need a ${headerBytes}-byte header, file has ${plural(bytes.length, "byte")}. ${IDX_FIX}`,
       path,
     );
   }
@@ -182,14 +184,14 @@ export function parseIdx(bytes: Uint8Array, path: string, gzipped = false): IdxA
   const described = `${shape.join("×")} ${dtype} values${elementBytes > 1 ? ` × ${elementBytes} bytes` : ""} = ${plural(dataBytes, "byte")}`;
   if (actual < dataBytes) {
     throw new DatasetError(
-      `${where} is truncated: header says ${described}, file has ${plural(actual, "byte")} after the ${headerBytes}-byte header.`,
+      `${where} is truncated: header says ${described}, file has ${plural(actual, "byte")} after the ${headerBytes}-byte header. ${IDX_FIX}`,
       path,
     );
   }
   if (actual > dataBytes) {
     throw new DatasetError(
       `${where} has ${plural(actual - dataBytes, "extra byte")} at the end: header says ${described}, ` +
-        `file has ${plural(actual, "byte")} after the ${headerBytes}-byte header. It is corrupt or not the file the header describes.`,
+        `file has ${plural(actual, "byte")} after the ${headerBytes}-byte header. It is corrupt or not the file the header describes. ${IDX_FIX}`,
       path,
     );
   }

@@ -180,7 +180,7 @@ function readIdxSplit(
   if (labels.length !== images.count) {
     throw new DatasetError(
       `Image/label count mismatch: ${imagesFile} holds ${images.count.toLocaleString("en-US")} images but ` +
-        `${labelsFile} holds ${labels.length.toLocaleString("en-US")} labels. They must come from the same split.`,
+        `${labelsFile} holds ${labels.length.toLocaleString("en-US")} labels. They must come from the same split: replace the file that does not match the other.`,
       labelsFile,
     );
   }

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config";
-import { AutoencoderLabError } from "../errors";
+import { AutoencoderLabError, ConfigError } from "../errors";
 import type { ImageSet, PreparedDataset } from "../data/types";
 import { pixelsPerImage } from "../data/types";
 import type { Autoencoder } from "../model/autoencoder";
@@ -192,6 +192,13 @@ export async function train(
   if (data.validation.count === 0) {
     throw new AutoencoderLabError(
       "The validation set is empty: set data.validationFraction above 0.",
+    );
+  }
+  if (batchSize > train.count) {
+    throw new ConfigError(
+      `Config key "train.batchSize" is ${batchSize}, more than the ${train.count} training images: ` +
+        `every epoch would be a single smaller batch. Set train.batchSize to at most ${train.count}, ` +
+        `or train on more images (data.trainLimit).`,
     );
   }
   const history = [...(options.history ?? [])];
