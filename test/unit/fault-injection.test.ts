@@ -78,6 +78,14 @@ function failsWith(cls: ErrorClass, problem: RegExp, fix: RegExp) {
   };
 }
 
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Escape a path for use inside a RegExp. */
 function re(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -568,7 +576,42 @@ describe("runs: names, incompatible configs, missing weights, NaN, disk full", (
     model.dispose();
   });
 
-  test("a write that hits a full disk: WriteError naming the file, previous file intact", (t) => {
+  test("a write whose temporary file lands on /dev/full (ENOSPC): WriteError, previous file intact", () => {
+    // /dev/full answers every write with ENOSPC. writeFileAtomic writes to
+    // `.<name>.<pid>.<counter>.tmp` in the target's folder, the counter private to the module, so
+    // we plant symlinks to /dev/full under every name it can pick next: the kernel, not a mock,
+    // fails the write. Runs without root (the tmpfs case below needs it).
+    const dir = caseFolder("dev-full");
+    const target = path.join(dir, "history.json");
+    writeFileAtomic(target, '{"epochs": 1}\n');
+    const planted: string[] = [];
+    for (let counter = 1; counter <= 5000; counter++) {
+      const link = path.join(dir, `.history.json.${process.pid}.${counter}.tmp`);
+      fs.symlinkSync("/dev/full", link);
+      planted.push(link);
+    }
+    const snapshot = snapshotFolder(dir); // regular files only: the symlinks are not in it
+    try {
+      assert.throws(
+        () => writeFileAtomic(target, '{"epochs": 2}\n'),
+        (e: unknown) =>
+          failsWith(
+            WriteError,
+            new RegExp(`Could not write ${re(target)}: the disk is full`),
+            /free some space .* and try again\. The previous version of the file is unchanged/,
+          )(e) && (e as WriteError).path === target,
+      );
+      assertIntact(snapshot, dir);
+      assert.equal(fs.readFileSync(target, "utf8"), '{"epochs": 1}\n');
+      const left = planted.filter(isLink);
+      assert.equal(left.length, planted.length - 1, "the temporary it used was removed");
+    } finally {
+      for (const link of planted) fs.rmSync(link, { force: true });
+    }
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["bystander.txt", "history.json"]);
+  });
+
+  test("a write on a filesystem that is really full (64 KiB tmpfs): WriteError, previous file intact", (t) => {
     // A real ENOSPC from the kernel, with no mocking: a 64 KiB tmpfs, filled up. Mounting needs
     // root (CAP_SYS_ADMIN); where that is not available the case is skipped and says why.
     const mountPoint = path.join(root, "full-disk");
