@@ -15,6 +15,7 @@ import { buildAutoencoder, countParameters, type Autoencoder } from "../model/au
 import { hasCheckpoint, loadCheckpoint, loadRun, RunError, RunWriter } from "../runs/run-folder";
 import { evaluateReconstruction } from "./evaluate";
 import {
+  checkTrainingData,
   createOptimizer,
   NonFiniteLossError,
   train,
@@ -91,6 +92,9 @@ export async function runExperiment(
   const backend = await initBackend(config.train.backend);
   const data =
     options.data ?? prepareDataset(await loadDataset(config.data), config.data, config.seed);
+  // Before the run folder exists: a config that cannot train leaves nothing behind.
+  checkTrainingData(data, config);
+
   const writer = RunWriter.open(config, {
     resume: options.resume,
     backend: describeBackend(backend),

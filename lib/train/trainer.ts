@@ -173,20 +173,12 @@ export function createTrainStep(
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Train `model` on `data.train`, validating on `data.validation` after every epoch. Runs
- * config.train.epochs epochs in all (counting resumed history), or fewer with early stopping or
- * an abort. Throws NonFiniteLossError on a NaN/infinite loss.
+ * Check that the data can be trained on with this config: non-empty train and validation sets,
+ * and a batch no larger than the training set. Throws with the key to change.
  */
-export async function train(
-  model: Autoencoder,
-  data: PreparedDataset,
-  config: ExperimentConfig,
-  hooks: TrainHooks = {},
-  options: TrainOptions = {},
-): Promise<TrainResult> {
-  const { epochs, batchSize, loss: lossName, earlyStoppingPatience } = config.train;
-  const pixels = pixelsPerImage(data.shape);
+export function checkTrainingData(data: PreparedDataset, config: ExperimentConfig): void {
   const train = data.train;
+  const batchSize = config.train.batchSize;
   if (train.count === 0)
     throw new AutoencoderLabError("The training set is empty: check data.trainLimit.");
   if (data.validation.count === 0) {
@@ -201,6 +193,24 @@ export async function train(
         `or train on more images (data.trainLimit).`,
     );
   }
+}
+
+/**
+ * Train `model` on `data.train`, validating on `data.validation` after every epoch. Runs
+ * config.train.epochs epochs in all (counting resumed history), or fewer with early stopping or
+ * an abort. Throws NonFiniteLossError on a NaN/infinite loss.
+ */
+export async function train(
+  model: Autoencoder,
+  data: PreparedDataset,
+  config: ExperimentConfig,
+  hooks: TrainHooks = {},
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const { epochs, batchSize, loss: lossName, earlyStoppingPatience } = config.train;
+  const pixels = pixelsPerImage(data.shape);
+  const train = data.train;
+  checkTrainingData(data, config);
   const history = [...(options.history ?? [])];
   const optimizer = options.optimizer ?? createOptimizer(config);
   const batches = Math.ceil(train.count / batchSize);

@@ -282,3 +282,12 @@ test("with a worker thread, an interrupted run resumes to exactly the uninterrup
   const losses = (h: typeof full.result.history) => h.map((r) => [r.trainLoss, r.valLoss]);
   assert.deepEqual(losses(resumed.result.history), losses(full.result.history));
 });
+
+test("a config that cannot train (batch larger than the data) fails before any run folder is made", async () => {
+  const data = syntheticDataset();
+  await assert.rejects(
+    runExperiment(config("too-big-batch", { batchSize: 1000 }), { data }),
+    (e: unknown) => e instanceof ConfigError && /train\.batchSize/.test(e.message),
+  );
+  assert.ok(!fs.existsSync(path.join(runsDir, "too-big-batch")), "no folder left behind");
+});
