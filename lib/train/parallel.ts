@@ -192,8 +192,8 @@ function adamScalars(optimizer: tf.Optimizer) {
 
 /**
  * Copy the images `order[start..end)` of a flat [count, pixels] array into `out` (reused across
- * batches: no allocation per step) and return how many rows were copied: the Float32Array form
- * of trainer.ts' gatherRows, for ParallelTrainer.step.
+ * batches: no allocation per step) and return how many rows were copied. trainer.ts' gatherRows
+ * builds its batch tensors on it.
  */
 export function gatherRowsInto(
   images: Float32Array,

@@ -109,10 +109,7 @@ export function gatherRows(
 ): tf.Tensor2D {
   const rows = end - start;
   const buffer = new Float32Array(rows * pixels);
-  for (let r = 0; r < rows; r++) {
-    const from = order[start + r] * pixels;
-    buffer.set(set.images.subarray(from, from + pixels), r * pixels);
-  }
+  gatherRowsInto(set.images, pixels, order, start, end, buffer);
   return tf.tensor2d(buffer, [rows, pixels]);
 }
 
