@@ -54,12 +54,7 @@ export function writeModelFiles(artifacts: ModelArtifactsInMemory, folder: strin
   });
 }
 
-/** Save a layers model into `folder`. */
-export async function saveModelFiles(model: tf.LayersModel, folder: string): Promise<void> {
-  writeModelFiles(await captureModel(model), folder);
-}
-
-/** Load a layers model saved by saveModelFiles (or any single-shard layers model folder). */
+/** Load a layers model written by writeModelFiles (or any single-shard layers model folder). */
 export async function loadModelFiles(folder: string): Promise<tf.LayersModel> {
   const jsonPath = path.join(folder, MODEL_JSON);
   if (!fs.existsSync(jsonPath)) {
