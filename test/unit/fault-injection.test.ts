@@ -29,6 +29,7 @@ import { runExperiment } from "../../lib/train/experiment";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { NonFiniteLossError, train } from "../../lib/train/trainer";
 import { useWasm } from "../helpers/backend";
+import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticDataset } from "../helpers/synthetic";
 
 // ---------------------------------------------------------------------------------------------
@@ -470,20 +471,8 @@ describe("configuration: unknown, ill-typed and out-of-range values", () => {
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-function runConfig(name: string, train: Record<string, unknown> = {}): ExperimentConfig {
-  return resolveConfig({
-    model: { codeSize: 4, hiddenSizes: [16] },
-    train: {
-      epochs: 2,
-      batchSize: 16,
-      learningRate: 0.01,
-      runName: name,
-      runsDir,
-      backend: "wasm",
-      ...train,
-    },
-  });
-}
+const runConfig = (name: string, train: Record<string, unknown> = {}): ExperimentConfig =>
+  tinyRunConfig(name, runsDir, { epochs: 2, ...train });
 
 describe("runs: names, incompatible configs, missing weights, NaN, disk full", () => {
   for (const bad of ["../escape", "a/b", "a\\b", "..", "/etc/passwd", "x/../../y"]) {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { resolveConfig, type ExperimentConfig } from "../../lib/config";
+import { resolveConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/errors";
 import { runExperiment } from "../../lib/train/experiment";
 import { reconstructSet } from "../../lib/train/evaluate";
@@ -27,6 +27,7 @@ import {
   WriteError,
 } from "../../lib/runs/atomic";
 import { useWasm } from "../helpers/backend";
+import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticDataset } from "../helpers/synthetic";
 
 let runsDir: string;
@@ -37,20 +38,8 @@ before(async () => {
 after(() => fs.rmSync(runsDir, { recursive: true, force: true }));
 
 /** A tiny run config; `train` overrides are merged into the test's training settings. */
-function config(name: string, train: Record<string, unknown> = {}): ExperimentConfig {
-  return resolveConfig({
-    model: { codeSize: 4, hiddenSizes: [16] },
-    train: {
-      epochs: 3,
-      batchSize: 16,
-      learningRate: 0.01,
-      runName: name,
-      runsDir,
-      backend: "wasm",
-      ...train,
-    },
-  });
-}
+const config = (name: string, train: Record<string, unknown> = {}) =>
+  tinyRunConfig(name, runsDir, train);
 
 test("run names: valid ones pass; separators, '..', and odd starts are rejected with the key named", () => {
   assert.equal(checkRunName("dense-64_v1.2"), "dense-64_v1.2");
