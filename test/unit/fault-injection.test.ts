@@ -474,6 +474,19 @@ describe("configuration: unknown, ill-typed and out-of-range values", () => {
 const runConfig = (name: string, train: Record<string, unknown> = {}): ExperimentConfig =>
   tinyRunConfig(name, runsDir, { epochs: 2, ...train });
 
+/** Writing `data` to `target` fails with a WriteError naming the file, "the disk is full" and the fix. */
+function assertDiskFull(target: string, data: string | Uint8Array): void {
+  assert.throws(
+    () => writeFileAtomic(target, data),
+    (e: unknown) =>
+      failsWith(
+        WriteError,
+        new RegExp(`Could not write ${re(target)}: the disk is full`),
+        /free some space .* and try again\. The previous version of the file is unchanged/,
+      )(e) && (e as WriteError).path === target,
+  );
+}
+
 describe("runs: names, incompatible configs, missing weights, NaN, disk full", () => {
   for (const bad of ["../escape", "a/b", "a\\b", "..", "/etc/passwd", "x/../../y"]) {
     test(`a run name with a path separator or "..": ${JSON.stringify(bad)}`, () => {
@@ -581,15 +594,7 @@ describe("runs: names, incompatible configs, missing weights, NaN, disk full", (
     }
     const snapshot = snapshotFolder(dir); // regular files only: the symlinks are not in it
     try {
-      assert.throws(
-        () => writeFileAtomic(target, '{"epochs": 2}\n'),
-        (e: unknown) =>
-          failsWith(
-            WriteError,
-            new RegExp(`Could not write ${re(target)}: the disk is full`),
-            /free some space .* and try again\. The previous version of the file is unchanged/,
-          )(e) && (e as WriteError).path === target,
-      );
+      assertDiskFull(target, '{"epochs": 2}\n');
       assertIntact(snapshot, dir);
       assert.equal(fs.readFileSync(target, "utf8"), '{"epochs": 1}\n');
       const left = planted.filter(isLink);
@@ -627,15 +632,7 @@ describe("runs: names, incompatible configs, missing weights, NaN, disk full", (
         fs.closeSync(fd);
       }
       const snapshot = snapshotFolder(mountPoint);
-      assert.throws(
-        () => writeFileAtomic(target, Buffer.alloc(32 * 1024, 7)),
-        (e: unknown) =>
-          failsWith(
-            WriteError,
-            new RegExp(`Could not write ${re(target)}: the disk is full`),
-            /free some space .* and try again\. The previous version of the file is unchanged/,
-          )(e) && (e as WriteError).path === target,
-      );
+      assertDiskFull(target, Buffer.alloc(32 * 1024, 7));
       assertIntact(snapshot, mountPoint);
       assert.equal(fs.readFileSync(target, "utf8"), '{"epochs": 1}\n');
       assert.deepEqual(
