@@ -3,7 +3,6 @@
  * per epoch, final model, test evaluation. The CLI, the notebooks and the main job all call
  * runExperiment, so they behave the same.
  */
-import * as tf from "@tensorflow/tfjs";
 import { validateConfig, type ExperimentConfig } from "../config";
 import { describeBackend, initBackend } from "../backend/select";
 import { loadDataset, prepareDataset } from "../data";
@@ -176,6 +175,5 @@ export async function runExperiment(
   } finally {
     optimizer.dispose();
     writer.close();
-    void tf; // the backend stays initialised for the caller
   }
 }
