@@ -26,3 +26,7 @@ export * from "./metrics";
 export * from "./runs/list";
 export * from "./train/history-analysis";
 export * from "./train/parallel";
+export * from "./latent";
+export * from "./apps";
+export * from "./render";
+export * from "./export";

@@ -1,0 +1,2 @@
+// Public API of lib/export: re-exports only (one line per module).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/latent: re-exports only (one line per module).
+export {};
