@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { quickRequested, resolveConfig, type ExperimentConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import type { ReconstructionReport } from "../lib/metrics";
-import { loadRun, runFolder } from "../lib/runs/run-folder";
+import { loadRun, RunError, runFolder } from "../lib/runs/run-folder";
 import { runExperiment } from "../lib/train/experiment";
 import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
@@ -38,12 +38,23 @@ type ReferenceState =
 function referenceState(config: ExperimentConfig): ReferenceState {
   const folder = runFolder(REFERENCE_RUN, config.train.runsDir);
   if (!fs.existsSync(folder)) return { kind: "absent" };
-  const run = loadRun(folder);
-  if (JSON.stringify(run.config) !== JSON.stringify(config)) {
-    const aside = `${folder}-${run.record.createdAt.replace(/[-:.]/g, "").slice(0, 15)}`;
+  const setAside = (why: string, stamp: string): ReferenceState => {
+    const aside = `${folder}-${stamp.replace(/[-:.]/g, "").slice(0, 15)}`;
     fs.renameSync(folder, aside);
-    console.log(`main: ${folder} was trained with another config; kept it as ${aside}`);
+    console.log(`main: ${folder} ${why}; kept it as ${aside} and will train a new one`);
     return { kind: "absent" };
+  };
+  let run: ReturnType<typeof loadRun>;
+  try {
+    run = loadRun(folder);
+  } catch (error) {
+    // Written by an older version (config keys changed) or damaged: keep it, train afresh.
+    if (!(error instanceof RunError)) throw error;
+    console.log(`main: ${error.message}`);
+    return setAside("cannot be loaded", fs.statSync(folder).mtime.toISOString());
+  }
+  if (JSON.stringify(run.config) !== JSON.stringify(config)) {
+    return setAside("was trained with another config", run.record.createdAt);
   }
   if (run.record.status === "completed" && run.metrics) {
     return { kind: "complete", metrics: (run.metrics as { test: ReconstructionReport }).test };
