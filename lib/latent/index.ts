@@ -1,2 +1,3 @@
 // Public API of lib/latent: re-exports only (one line per module).
-export {};
+export { checkPoints, checkNeighborCount, LatentInputError } from "./check";
+export { nearestNeighbors, type Neighbors } from "./neighbors";
