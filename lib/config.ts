@@ -22,6 +22,7 @@ export interface DataConfig {
   validationFraction: number;
   trainLimit: number | null;
   testLimit: number | null;
+  excludeClasses: number[] | null;
 }
 
 export interface NoiseConfig {
@@ -84,6 +85,12 @@ interface FieldSpec {
   above?: number;
   /** Short command-line flag (`--epochs 5`); the dotted key always works too. */
   alias?: string;
+  /**
+   * For keys added after runs were saved: a saved config without this key reads as this value
+   * (so older runs stay loadable and compare equal to a fresh config). Without it, a missing key
+   * is an error.
+   */
+  missingMeans?: Leaf;
   doc: string;
 }
 
@@ -313,6 +320,17 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     max: 1000,
     doc: "k-means++ restarts; the run with the lowest inertia is kept.",
   },
+  // Anomaly detection (lib/apps, notebook 08): train without some classes.
+  "data.excludeClasses": {
+    type: "int[]",
+    default: null,
+    nullable: true,
+    min: 0,
+    max: 255,
+    missingMeans: null,
+    alias: "exclude-classes",
+    doc: "Labels left out of the training and validation splits (e.g. [3]: a model that never sees a 3, to detect 3s as anomalies); the test set keeps every class. null: train on all.",
+  },
 };
 
 /** Overrides: nested like ExperimentConfig, partial at every level. */
@@ -394,7 +412,9 @@ function expected(spec: FieldSpec): string {
         : spec.type === "boolean"
           ? "true or false"
           : spec.type === "int[]"
-            ? "an array of positive integers"
+            ? (spec.min ?? 1) >= 1
+              ? "an array of positive integers"
+              : `an array of integers from ${spec.min}`
             : spec.choices
               ? `one of ${spec.choices.map((c) => JSON.stringify(c)).join(", ")}`
               : "a string";
@@ -438,11 +458,26 @@ export function validateField(key: string, value: unknown): Leaf {
       if ((value as string).length === 0) fail("got an empty string");
       return value as string;
     case "int[]": {
+      const low = spec.min ?? 1;
       const ok =
         Array.isArray(value) &&
         value.length > 0 &&
-        value.every((v) => typeof v === "number" && Number.isInteger(v) && v >= 1);
-      if (!ok) fail(`got ${describe(value)}, expected a non-empty array of positive integers`);
+        value.every(
+          (v) =>
+            typeof v === "number" &&
+            Number.isInteger(v) &&
+            v >= low &&
+            (spec.max === undefined || v <= spec.max),
+        );
+      if (!ok) {
+        const what =
+          spec.max !== undefined
+            ? `integers in ${low}..${spec.max}`
+            : low === 1
+              ? "positive integers"
+              : `integers of at least ${low}`;
+        fail(`got ${describe(value)}, expected a non-empty array of ${what}`);
+      }
       return [...(value as number[])];
     }
   }
@@ -520,10 +555,12 @@ export function validateConfig(config: unknown): ExperimentConfig {
   for (const [key, value] of flattenOverrides(config)) {
     setPath(copy, key, validateField(key, value));
   }
-  for (const key of Object.keys(FIELDS)) {
-    if (getPath(copy, key) === undefined) {
-      throw new ConfigError(`Config key "${key}" is missing. ${FIELDS[key].doc}`);
+  for (const [key, spec] of Object.entries(FIELDS)) {
+    if (getPath(copy, key) !== undefined) continue;
+    if (spec.missingMeans === undefined) {
+      throw new ConfigError(`Config key "${key}" is missing. ${spec.doc}`);
     }
+    setPath(copy, key, copyLeaf(spec.missingMeans));
   }
   return copy as unknown as ExperimentConfig;
 }

@@ -44,10 +44,40 @@ export function headImages(set: ImageSet, shape: ImageShape, count: number): Ima
 }
 
 /**
+ * The shuffled rows `order` without those whose label is in `excluded` (order kept). Checks that
+ * every excluded label is a class of the dataset.
+ */
+function withoutClasses(
+  order: Uint32Array,
+  labels: Uint8Array,
+  excluded: readonly number[] | null,
+  classNames: readonly string[],
+): Uint32Array {
+  if (!excluded || excluded.length === 0) return order;
+  for (const label of excluded) {
+    if (!(Number.isInteger(label) && label >= 0 && label < classNames.length)) {
+      throw new DatasetError(
+        `data.excludeClasses holds ${label}, but the dataset's labels are 0..${classNames.length - 1}: ` +
+          `remove it from data.excludeClasses.`,
+      );
+    }
+  }
+  const drop = new Set(excluded);
+  if (drop.size >= classNames.length) {
+    throw new DatasetError(
+      `data.excludeClasses [${excluded.join(", ")}] leaves out every class: nothing to train on. Keep at least one class.`,
+    );
+  }
+  return order.filter((row) => !drop.has(labels[row]));
+}
+
+/**
  * Shuffle the training set with `seed` (lib/random), hold out round(count × validationFraction)
  * images as validation, then keep the first trainLimit of the rest and the first testLimit of the
  * test set. The validation split does not depend on the limits, so quick runs validate on the
- * same images as full ones.
+ * same images as full ones. Images of a class in data.excludeClasses are then removed from the
+ * validation split and the rest before the limit (the same split, minus that class); the test set
+ * keeps every class.
  */
 export function prepareDataset(
   dataset: Dataset,
@@ -66,18 +96,27 @@ export function prepareDataset(
       `data.validationFraction ${fraction} leaves no training images out of ${train.count}.`,
     );
   }
-  const trainCount = Math.min(train.count - validationCount, config.trainLimit ?? Infinity);
+  const excluded = config.excludeClasses ?? null;
+  const validationRows = withoutClasses(
+    order.subarray(0, validationCount),
+    train.labels,
+    excluded,
+    dataset.classNames,
+  );
+  const rest = withoutClasses(
+    order.subarray(validationCount),
+    train.labels,
+    excluded,
+    dataset.classNames,
+  );
+  const trainCount = Math.min(rest.length, config.trainLimit ?? Infinity);
   return {
     name: dataset.name,
     shape: { ...shape },
     classNames: [...dataset.classNames],
     files: [...dataset.files],
-    validation: selectImages(train, shape, order.subarray(0, validationCount)),
-    train: selectImages(
-      train,
-      shape,
-      order.subarray(validationCount, validationCount + trainCount),
-    ),
+    validation: selectImages(train, shape, validationRows),
+    train: selectImages(train, shape, rest.subarray(0, trainCount)),
     test: headImages(dataset.test, shape, config.testLimit ?? Infinity),
   };
 }
