@@ -95,6 +95,45 @@ export function resolveCompleteFolder(target: string): string | null {
   return null;
 }
 
+/**
+ * Read a folder that replaceFolder may swap at any moment (a checkpoint of a run that is still
+ * training): `read` gets the complete version, and if that version was replaced while it was
+ * being read (its inode changed, or a file vanished), the read starts again, so the result never
+ * mixes two versions (`discard` frees a stale result). Resolves null when no complete version exists.
+ */
+export async function readCompleteFolder<T>(
+  target: string,
+  read: (folder: string) => Promise<T>,
+  discard: (stale: T) => void = () => {},
+  attempts = 20,
+): Promise<T | null> {
+  const inode = (folder: string) => {
+    try {
+      return fs.statSync(folder).ino;
+    } catch {
+      return -1;
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    const folder = resolveCompleteFolder(target);
+    if (!folder) return null;
+    const before = inode(folder);
+    try {
+      const result = await read(folder);
+      if (inode(folder) === before) return result;
+      discard(result);
+    } catch (error) {
+      if (attempt >= attempts || inode(folder) === before) throw error;
+    }
+    if (attempt >= attempts) {
+      throw new AutoencoderLabError(
+        `${target} kept changing while it was read (${attempts} attempts): is a process rewriting it in a loop?`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+  }
+}
+
 /** Read and parse a JSON file, with an error that names the file and the problem. */
 export function readJson(file: string, what: string): unknown {
   let text: string;

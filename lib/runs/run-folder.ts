@@ -23,6 +23,7 @@ import type { EpochRecord } from "../train/trainer";
 import {
   readJson,
   replaceFolder,
+  readCompleteFolder,
   resolveCompleteFolder,
   writeFileAtomic,
   writeJsonAtomic,
@@ -287,17 +288,30 @@ export async function loadRunModel(
   run: LoadedRun,
   from: "model" | "checkpoint" = "model",
 ): Promise<Autoencoder> {
-  const folder = resolveCompleteFolder(path.join(run.folder, from));
-  if (!folder) {
+  // A run still training swaps its checkpoint folder: read encoder and decoder from one version.
+  const model = await readCompleteFolder(
+    path.join(run.folder, from),
+    loadAutoencoderFrom,
+    (stale) => stale.dispose(),
+  );
+  if (!model) {
     throw new RunError(
       from === "model"
         ? `Run "${run.record.name}" has no final model (status ${run.record.status}). Finish it with --resume, or load its checkpoint.`
         : `Run "${run.record.name}" has no checkpoint: it stopped before finishing its first epoch.`,
     );
   }
+  return model;
+}
+
+async function loadAutoencoderFrom(folder: string): Promise<Autoencoder> {
   const encoder = await loadModelFiles(path.join(folder, "encoder"));
-  const decoder = await loadModelFiles(path.join(folder, "decoder"));
-  return assemble(encoder, decoder);
+  try {
+    return assemble(encoder, await loadModelFiles(path.join(folder, "decoder")));
+  } catch (error) {
+    encoder.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -336,14 +350,26 @@ export async function loadCheckpoint(
   run: LoadedRun,
   optimizer: tf.Optimizer,
 ): Promise<{ model: Autoencoder; history: EpochRecord[] }> {
-  const model = await loadRunModel(run, "checkpoint");
-  const folder = resolveCompleteFolder(path.join(run.folder, "checkpoint")) as string;
-  const state = readJson(path.join(folder, "state.json"), "the checkpoint state") as {
-    history: EpochRecord[];
-    optimizer: Array<{ name: string; shape: number[] }>;
-    adamAccumulators?: [number, number];
-  };
-  const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
+  // Model, state and optimizer bytes from one version of the folder (see readCompleteFolder).
+  const checkpoint = await readCompleteFolder(
+    path.join(run.folder, "checkpoint"),
+    async (folder) => {
+      const state = readJson(path.join(folder, "state.json"), "the checkpoint state") as {
+        history: EpochRecord[];
+        optimizer: Array<{ name: string; shape: number[] }>;
+        adamAccumulators?: [number, number];
+      };
+      const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
+      return { folder, state, bytes, model: await loadAutoencoderFrom(folder) };
+    },
+    (stale) => stale.model.dispose(),
+  );
+  if (!checkpoint) {
+    throw new RunError(
+      `Run "${run.record.name}" has no checkpoint: it stopped before finishing its first epoch.`,
+    );
+  }
+  const { folder, state, bytes, model } = checkpoint;
   const data = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );

@@ -70,7 +70,7 @@ test(
     // Kill moments spread over a whole run's duration: each restart pays start-up again, so
     // early kills land in start-up or the first epochs, late ones in checkpoints and evaluation.
     const rng = createRng(20261129);
-    const kills: number[] = [];
+    const kills: string[] = [];
     let outcome: "killed" | "finished" = "killed";
     for (let i = 0; i < 6 && outcome === "killed"; i++) {
       const ms = Math.round(200 + rng.next() * 0.7 * fullMs);
