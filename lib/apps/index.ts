@@ -1,2 +1,2 @@
 // Public API of lib/apps: re-exports only (one line per module).
-export {};
+export * from "./variants";
