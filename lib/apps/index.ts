@@ -1,2 +1,3 @@
 // Public API of lib/apps: re-exports only (one line per module).
 export * from "./variants";
+export * from "./roc";
