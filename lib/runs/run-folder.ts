@@ -162,6 +162,8 @@ export class RunWriter {
       optimizerData.set(w.tensor.dataSync() as Float32Array, offset);
       offset += w.tensor.size;
     }
+    // getWeights() returns the optimizer's own variables plus a fresh "iter" scalar: free that one.
+    for (const w of optimizerState) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
     replaceFolder(path.join(this.folder, "checkpoint"), (tmp) => {
       writeModelFiles(encoder, path.join(tmp, "encoder"));
       writeModelFiles(decoder, path.join(tmp, "decoder"));

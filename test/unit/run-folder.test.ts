@@ -1,5 +1,6 @@
 // Run folders: names, round trip of config/history/model, checkpoint resume equality, locks,
 // refusal to overwrite, damaged and incompatible runs, atomic writes.
+import * as tf from "@tensorflow/tfjs";
 import { test, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -277,4 +278,25 @@ test("a config that cannot train (batch larger than the data) fails before any r
     (e: unknown) => e instanceof ConfigError && /train\.batchSize/.test(e.message),
   );
   assert.ok(!fs.existsSync(path.join(runsDir, "too-big-batch")), "no folder left behind");
+});
+
+test("training with a checkpoint every epoch holds a constant number of tensors (no leak)", async () => {
+  const data = syntheticDataset();
+  const counts: number[] = [];
+  const result = await runExperiment(config("no-leak", { epochs: 4 }), {
+    data,
+    reporter: {
+      start: () => {},
+      batch: () => {},
+      epoch: () => void counts.push(tf.memory().numTensors),
+      end: () => {},
+    },
+  });
+  result.model.dispose();
+  assert.equal(counts.length, 4);
+  assert.deepEqual(
+    counts,
+    counts.map(() => counts[0]),
+    `tensors after each epoch: ${counts.join(", ")}`,
+  );
 });
