@@ -49,29 +49,82 @@ function send(sink: DisplaySink | undefined, action: (sink: DisplaySink) => void
   }
 }
 
+/** Plotly's name for each typed-array type in its binary array spec `{dtype, bdata}`. */
+const PLOTLY_DTYPES: ReadonlyArray<[new (...args: never[]) => ArrayBufferView, string]> = [
+  [Float64Array, "f8"],
+  [Float32Array, "f4"],
+  [Int32Array, "i4"],
+  [Uint32Array, "u4"],
+  [Int16Array, "i2"],
+  [Uint16Array, "u2"],
+  [Int8Array, "i1"],
+  [Uint8ClampedArray, "u1c"],
+  [Uint8Array, "u1"],
+];
+
 /**
- * A JSON-safe deep copy: typed arrays become plain arrays, non-finite numbers become null
- * (JSON has no NaN), undefined object entries are dropped.
+ * Typed arrays at least this long go to plotly as base64 binary (`{dtype: "f4", bdata}`), which
+ * plotly.js ≥ 2.28 (and the JupyterLab extension of Python plotly ≥ 6) decode: a 10,000-point
+ * scatter shrinks from ~386 KB of JSON to ~107 KB. Shorter arrays stay plain JSON numbers.
  */
-export function toJsonValue(value: unknown): unknown {
+export const COMPACT_ARRAY_MIN_LENGTH = 64;
+
+export interface JsonOptions {
+  /**
+   * Encode typed arrays of at least this many elements as plotly binary arrays
+   * (`{dtype, bdata}`; NaN stays NaN inside them). Default: never (plain JSON arrays).
+   */
+  compactArraysFrom?: number;
+}
+
+/** A typed array as plotly's binary array spec, or null for types plotly cannot decode. */
+export function plotlyTypedArray(value: ArrayBufferView): { dtype: string; bdata: string } | null {
+  const entry = PLOTLY_DTYPES.find(([type]) => value instanceof type);
+  if (!entry) return null;
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return { dtype: entry[1], bdata: bytes.toString("base64") };
+}
+
+/**
+ * A JSON-safe deep copy: typed arrays become plain arrays (or, with `compactArraysFrom`, long ones
+ * become plotly binary arrays), non-finite numbers become null (JSON has no NaN), undefined object
+ * entries are dropped.
+ */
+export function toJsonValue(value: unknown, options: JsonOptions = {}): unknown {
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
   if (value === null || typeof value !== "object") return value;
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const min = options.compactArraysFrom;
+    if (min !== undefined && (value as unknown as ArrayLike<unknown>).length >= min) {
+      const compact = plotlyTypedArray(value);
+      if (compact) return compact;
+    }
     return Array.from(value as unknown as ArrayLike<number | bigint>, (v) =>
       typeof v === "bigint" ? Number(v) : Number.isFinite(v) ? v : null,
     );
   }
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : toJsonValue(v)));
+  if (Array.isArray(value))
+    return value.map((v) => (v === undefined ? null : toJsonValue(v, options)));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (v !== undefined && typeof v !== "function") out[key] = toJsonValue(v);
+    if (v !== undefined && typeof v !== "function") out[key] = toJsonValue(v, options);
   }
   return out;
 }
 
-/** The payload `showFigure` sends: the figure as plain JSON. */
-export function plotlyPayload(fig: Figure): { data: unknown[]; layout: unknown; config?: unknown } {
-  return toJsonValue(fig) as { data: unknown[]; layout: unknown; config?: unknown };
+/**
+ * The payload `showFigure` sends (and the static renderer draws): the figure as plain JSON, long
+ * typed arrays inside traces as plotly binary arrays (layout values always plain).
+ */
+export function plotlyPayload(
+  fig: Figure,
+  options: JsonOptions = { compactArraysFrom: COMPACT_ARRAY_MIN_LENGTH },
+): { data: unknown[]; layout: unknown; config?: unknown } {
+  return {
+    data: fig.data.map((trace) => toJsonValue(trace, options)),
+    layout: toJsonValue(fig.layout),
+    ...(fig.config !== undefined ? { config: toJsonValue(fig.config) } : {}),
+  };
 }
 
 /** Show a plotly figure in the notebook output of the current cell. */

@@ -6,3 +6,8 @@ export * from "./images";
 export * from "./histogram";
 export * from "./heatmap";
 export * from "./loss-curves";
+export * from "./check";
+export * from "./scatter";
+export * from "./confusion";
+export * from "./curves";
+export * from "./line";
