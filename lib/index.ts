@@ -24,6 +24,7 @@ export * from "./runs/model-files";
 export * from "./runs/run-folder";
 export * from "./metrics";
 export * from "./ssim";
+export * from "./reconstruction-analysis";
 export * from "./runs/list";
 export * from "./train/history-analysis";
 export * from "./train/parallel";

@@ -11,3 +11,5 @@ export * from "./scatter";
 export * from "./confusion";
 export * from "./curves";
 export * from "./line";
+export * from "./gallery";
+export * from "./binning";
