@@ -1,4 +1,4 @@
 // Public API of lib/apps: re-exports only (one line per module).
 export * from "./variants";
 export * from "./roc";
-export * from "./compression";
+export * from "./anomaly";
