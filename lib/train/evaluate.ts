@@ -1,6 +1,7 @@
 /** Test-set evaluation of a trained autoencoder: reconstructions and the metrics report. */
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/types";
+import { AutoencoderLabError } from "../errors";
 import { reconstructionReport } from "../metrics";
 import type { Autoencoder } from "../model/autoencoder";
 
@@ -55,6 +56,27 @@ export function encodeSet(
 ): Float32Array {
   const codeSize = model.encoder.outputs[0].shape[1] as number;
   return mapBatches(set, pixels, codeSize, (x) => model.encoder.apply(x) as tf.Tensor, batchSize);
+}
+
+/**
+ * Decoded pixels (in [0, 1]) for `codes` (Float32Array [count, codeSize]), in batches: for
+ * principal-axis walks, interpolations, latent grids and codes read back from storage.
+ */
+export function decodeCodes(
+  model: Autoencoder,
+  codes: Float32Array,
+  batchSize = 1000,
+): Float32Array {
+  const codeSize = model.decoder.inputs[0].shape[1] as number;
+  const pixels = model.decoder.outputs[0].shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1);
+  if (codes.length % codeSize !== 0) {
+    throw new AutoencoderLabError(
+      `decodeCodes: ${codes.length} numbers are not whole codes of size ${codeSize} (the decoder's input size).`,
+    );
+  }
+  const count = codes.length / codeSize;
+  const set: ImageSet = { images: codes, labels: new Uint8Array(count), count };
+  return mapBatches(set, codeSize, pixels, (z) => model.decoder.apply(z) as tf.Tensor, batchSize);
 }
 
 /** The mean image of a set (per-pixel mean), a baseline "reconstruction". */
