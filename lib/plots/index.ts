@@ -12,4 +12,3 @@ export * from "./confusion";
 export * from "./curves";
 export * from "./line";
 export * from "./gallery";
-export * from "./binning";
