@@ -2,4 +2,4 @@
 export * from "./variants";
 export * from "./roc";
 export * from "./anomaly";
-export * from "./rate-distortion";
+export * from "./denoise";
