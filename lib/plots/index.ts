@@ -12,3 +12,4 @@ export * from "./confusion";
 export * from "./curves";
 export * from "./line";
 export * from "./gallery";
+export * from "./binning";

@@ -1,2 +1,6 @@
 // Public API of lib/render: re-exports only (one line per module).
-export {};
+export * from "./chromium";
+export * from "./renderer";
+export * from "./report-run";
+export * from "./report-figures";
+export * from "./report";
