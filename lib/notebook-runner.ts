@@ -1,9 +1,11 @@
 /**
  * Headless notebook execution and export: runs a notebook through its real Jupyter kernel (tslab)
- * in the project venv via scripts/execute_notebook.py (nbclient), writes the executed copy and an
- * HTML export, and turns a failing cell into a NotebookExecutionError naming the notebook, the
- * cell and its error text. Also checks the committed form of a notebook (no outputs, tslab
- * kernelspec, a parameters cell first).
+ * in the project venv via scripts/execute_notebook.py (nbclient, or papermill when parameters are
+ * given), writes the executed copy and an offline HTML export (templates/nbconvert/offline-plotly:
+ * interactive plotly figures, no CDN, no absolute local paths), and turns a failing cell into a
+ * NotebookExecutionError naming the notebook, the cell (number and first line) and its error
+ * text. Also checks the committed form of a notebook (no outputs, tslab kernelspec, a parameters
+ * cell first).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -23,13 +25,24 @@ export class NotebookExecutionError extends AutoencoderLabError {
     /** The executed (partial) copy, with the outputs up to the failure. */
     readonly executedPath: string | null,
     detail = "",
+    /** 1-based number of the failing cell among code cells; 0 if unknown. */
+    readonly codeCellNumber = 0,
+    /** The failing cell's first non-blank source line. */
+    readonly firstLine = "",
   ) {
     super(
-      `${path.basename(notebook)}: ${detail}cell index ${cellIndex} failed:\n${indent(errorText)}` +
+      `${path.basename(notebook)}: ${detail}cell index ${cellIndex} failed` +
+        (firstLine
+          ? ` (${firstLine.length > 100 ? firstLine.slice(0, 97) + "..." : firstLine})`
+          : "") +
+        `:\n${indent(errorText)}` +
         (executedPath ? `\n(partial outputs saved in ${executedPath})` : ""),
     );
   }
 }
+
+/** The executed notebook could not be exported (e.g. its HTML would contain an absolute local path). */
+export class NotebookExportError extends AutoencoderLabError {}
 
 /** The notebook could not be run at all: missing venv, Jupyter or kernel. */
 export class NotebookSetupError extends AutoencoderLabError {}
@@ -37,8 +50,15 @@ export class NotebookSetupError extends AutoencoderLabError {}
 export interface NotebookRunOptions {
   /** Folder for the executed .ipynb and its .html export (created if missing). */
   outputDir: string;
-  /** Also export HTML (nbconvert's stock template). Default true. */
+  /** Also export offline HTML (templates/nbconvert/offline-plotly). Default true. */
   html?: boolean;
+  /** File name of the executed copy in outputDir (the HTML gets the same stem). Default: the notebook's. */
+  outputName?: string;
+  /**
+   * Run through papermill with these parameters: injected as `let name = <json>;` in a cell after
+   * the one tagged "parameters". Undefined: run the notebook as committed (nbclient).
+   */
+  parameters?: Record<string, unknown>;
   /** Extra environment for the kernel, e.g. `{ AE_QUICK: "1" }`; merged over process.env. */
   env?: Record<string, string>;
   /** Seconds allowed per cell before the run fails. Default 600, or AE_CELL_TIMEOUT if set. */
@@ -53,6 +73,8 @@ export interface NotebookRunResult {
   htmlPath: string | null;
   cellCount: number;
   seconds: number;
+  /** Absolute local paths rewritten in the executed copy and the HTML. */
+  scrubbedPaths: number;
 }
 
 /** The notebooks in a folder (default notebooks/), sorted by name: the order they run in. */
@@ -86,7 +108,10 @@ interface ExecutorReport {
   cell_index?: number;
   code_cell_number?: number;
   cell_count?: number;
+  first_line?: string;
   error?: string;
+  export_error?: string;
+  scrubbed?: number;
 }
 
 /**
@@ -113,6 +138,8 @@ export async function runNotebook(
     String(Math.ceil(options.cellTimeoutSeconds ?? defaultTimeout())),
   ];
   if (options.html === false) args.push("--no-html");
+  if (options.outputName) args.push("--output-name", options.outputName);
+  if (options.parameters) args.push("--parameters", JSON.stringify(options.parameters));
   const started = Date.now();
   const { code, stdout, stderr } = await new Promise<{
     code: number | null;
@@ -145,6 +172,12 @@ export async function runNotebook(
     );
   }
   if (report.setup_error) throw new NotebookSetupError(report.setup_error);
+  if (report.export_error) {
+    throw new NotebookExportError(
+      `${path.basename(notebook)} ran, but its HTML export was not written: ${report.export_error}` +
+        (report.executed ? ` (executed copy: ${report.executed})` : ""),
+    );
+  }
   if (!report.ok || code !== 0) {
     const codeCell = report.code_cell_number ? `code cell ${report.code_cell_number}, ` : "";
     throw new NotebookExecutionError(
@@ -153,6 +186,8 @@ export async function runNotebook(
       report.error ?? stderr.trim().slice(-4000),
       report.executed ?? null,
       codeCell,
+      report.code_cell_number ?? 0,
+      report.first_line ?? "",
     );
   }
   return {
@@ -161,6 +196,7 @@ export async function runNotebook(
     htmlPath: report.html ?? null,
     cellCount: report.cells ?? 0,
     seconds,
+    scrubbedPaths: report.scrubbed ?? 0,
   };
 }
 

@@ -3,8 +3,9 @@
  *   1. train the reference model (the default config: dense 784-256-64, 25 epochs on full MNIST)
  *      into runs/reference and evaluate it on the test set, unless that run already completed
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
- *   2. execute every notebook headless and export it to HTML in exports/, unless the notebooks,
- *      the compiled library and the preset are unchanged since the last export (a stamp in
+ *   2. execute every notebook headless and export it to offline HTML in exports/ (what
+ *      `npm run export` does), unless the notebooks, the compiled library, the export code
+ *      (template, executor) and the preset are unchanged since the last export (a stamp in
  *      exports/ records them), so a second setup run does not train notebook 02 again.
  * AE_QUICK=1 selects the quick preset everywhere (runs go to runs/quick).
  *   npm run main -- --retrain        train again even if the reference run is complete
@@ -23,7 +24,7 @@ import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
 import { projectPath } from "../lib/paths";
-import { runNotebooksCli } from "./run-notebooks";
+import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
 
@@ -62,20 +63,29 @@ function referenceState(config: ExperimentConfig): ReferenceState {
   return { kind: "unfinished" };
 }
 
-function filesUnder(dir: string): string[] {
+function filesUnder(dir: string, extension = ".js"): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith(".js"))
+    .filter((e) => e.isFile() && e.name.endsWith(extension))
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
 }
 
-/** A hash of what the exports depend on: notebooks, compiled library, preset. */
+/** A hash of what the exports depend on: notebooks, compiled library, export code, preset. */
 function exportsFingerprint(): string {
   const hash = createHash("sha256");
   hash.update(quickRequested() ? "quick" : "default");
-  for (const file of [...listNotebooks(), ...filesUnder(projectPath("dist", "lib"))]) {
+  const exportCode = [
+    ...filesUnder(projectPath("templates", "nbconvert"), ""),
+    projectPath("scripts", "execute_notebook.py"),
+    projectPath("scripts", "nbexport.py"),
+  ].filter((f) => fs.existsSync(f));
+  for (const file of [
+    ...listNotebooks(),
+    ...filesUnder(projectPath("dist", "lib")),
+    ...exportCode,
+  ]) {
     hash.update(file);
     hash.update(fs.readFileSync(file));
   }
@@ -92,7 +102,7 @@ async function exportNotebooks(force: boolean): Promise<void> {
     );
     return;
   }
-  await runNotebooksCli([]);
+  await exportNotebooksCli([]);
   fs.writeFileSync(STAMP, fingerprint);
 }
 

@@ -1,2 +1,3 @@
 // Public API of lib/export: re-exports only (one line per module).
-export {};
+export * from "./parameters";
+export * from "./run-target";
