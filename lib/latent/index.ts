@@ -5,3 +5,13 @@ export { knnLabelAccuracy, trustworthiness } from "./trustworthiness";
 export * from "./codes";
 export * from "./probes";
 export * from "./projector";
+export { symmetricEigen, type SymmetricEigen } from "./eigen";
+export {
+  fitPca,
+  pcaTransform,
+  pcaInverse,
+  type PcaModel,
+  type PcaOptions,
+  type PcaTransformOptions,
+} from "./pca";
+export { kmeans, type KmeansOptions, type KmeansResult } from "./kmeans";
