@@ -24,6 +24,18 @@ export interface RenderOptions {
   scale?: number;
 }
 
+/** What inspectSvg found. */
+export interface SvgInfo {
+  /** Local name of the root element ("svg" for an SVG document). */
+  root: string;
+  namespace: string | null;
+  /** The root's width and height attributes (NaN/0 when absent). */
+  width: number;
+  height: number;
+  /** The XML parser's error text, null when the document is well-formed. */
+  parseError: string | null;
+}
+
 export interface RendererOptions extends ChromiumLookup {
   /** Milliseconds allowed per figure (and for loading plotly). Default 120,000. */
   timeoutMs?: number;
@@ -152,7 +164,7 @@ export class FigureRenderer {
   }
 
   /** Render one figure: PNG bytes, or the SVG document as UTF-8 bytes. */
-  render(fig: Figure, options: RenderOptions = {}): Promise<Buffer> {
+  async render(fig: Figure, options: RenderOptions = {}): Promise<Buffer> {
     const format = options.format ?? "png";
     if (format !== "png" && format !== "svg") {
       throw new RenderError(`Unknown image format "${String(format)}": use "png" or "svg".`);
@@ -174,6 +186,30 @@ export class FigureRenderer {
       }
       return format === "png" ? Buffer.from(out, "base64") : Buffer.from(out, "utf8");
     });
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  /**
+   * Parse an SVG document with the browser's strict XML parser: the root element's name and
+   * size, or the parser's complaint. For checking rendered or edited SVG files.
+   */
+  async inspectSvg(svg: string): Promise<SvgInfo> {
+    const job = this.queue.then(
+      () =>
+        this.page.evaluate(`((text) => {
+          const doc = new DOMParser().parseFromString(text, "image/svg+xml");
+          const error = doc.getElementsByTagName("parsererror")[0];
+          const root = doc.documentElement;
+          return {
+            root: root.localName,
+            namespace: root.namespaceURI,
+            width: Number(root.getAttribute("width")),
+            height: Number(root.getAttribute("height")),
+            parseError: error ? error.textContent : null,
+          };
+        })(${JSON.stringify(svg)})`) as Promise<SvgInfo>,
+    );
     this.queue = job.catch(() => undefined);
     return job;
   }

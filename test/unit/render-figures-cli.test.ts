@@ -1,0 +1,182 @@
+// `npm run figures` as a user meets it, in child processes, on a tiny run trained here from an
+// IDX folder in a temporary runs directory: files, sizes and the manifest; a run without a final
+// model gets only the figures that apply; a missing Chromium stops with the fix named and leaves
+// the output folder untouched.
+import { test, before, after } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PNG } from "pngjs";
+import { encodeIdx } from "../../lib/data/idx";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { runExperiment } from "../../lib/train/experiment";
+import { REPORT_FIGURES, openReportRun, type FiguresManifest } from "../../lib/render";
+import { useWasm } from "../helpers/backend";
+import { tinyRunConfig } from "../helpers/run-config";
+import { syntheticSet } from "../helpers/synthetic";
+
+const SCRIPT = [
+  "--require",
+  "ts-node/register/transpile-only",
+  path.join(PROJECT_ROOT, "scripts/figures.ts"),
+];
+let root: string;
+let runsDir: string;
+
+/** IDX files of 8×8 synthetic digits (4 classes) in `folder`, as data.dataset "folder" reads. */
+function writeIdxFolder(folder: string): void {
+  fs.mkdirSync(folder, { recursive: true });
+  const shape = { height: 8, width: 8, channels: 1 };
+  for (const [prefix, count, seed] of [
+    ["train", 96, 1],
+    ["t10k", 24, 2],
+  ] as const) {
+    const set = syntheticSet(count, shape, seed);
+    const bytes = Uint8Array.from(set.images, (v) => Math.round(v * 255));
+    fs.writeFileSync(
+      path.join(folder, `${prefix}-images-idx3-ubyte`),
+      encodeIdx("ubyte", [count, 8, 8], bytes),
+    );
+    fs.writeFileSync(
+      path.join(folder, `${prefix}-labels-idx1-ubyte`),
+      encodeIdx("ubyte", [count], set.labels),
+    );
+  }
+}
+
+before(async () => {
+  await useWasm();
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "ae-figures-"));
+  runsDir = path.join(root, "runs");
+  const dataDir = path.join(root, "data");
+  writeIdxFolder(dataDir);
+  const config = tinyRunConfig("tiny", runsDir);
+  const result = await runExperiment({
+    ...config,
+    data: { ...config.data, dataset: "folder", folder: dataDir },
+  });
+  result.model.dispose();
+  // A run that stopped early: history but no final model.
+  const partial = path.join(runsDir, "partial");
+  fs.cpSync(result.folder, partial, { recursive: true });
+  fs.rmSync(path.join(partial, "model"), { recursive: true });
+  const record = JSON.parse(fs.readFileSync(path.join(partial, "run.json"), "utf8"));
+  fs.writeFileSync(
+    path.join(partial, "run.json"),
+    JSON.stringify({ ...record, name: "partial", status: "interrupted" }),
+  );
+});
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function figures(args: string[], env: Record<string, string | undefined> = {}) {
+  const result = spawnSync(process.execPath, [...SCRIPT, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...env },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function snapshot(folder: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of fs.readdirSync(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    out[path.relative(folder, file)] = createHash("sha256")
+      .update(fs.readFileSync(file))
+      .digest("hex");
+  }
+  return out;
+}
+
+test("npm run figures: every finished run's figures as PNG and SVG, sizes in the manifest", () => {
+  const out = path.join(root, "figures");
+  const { code, stdout, stderr } = figures(["--runs-dir", runsDir, "--out", out, "--scale", "2"]);
+  assert.equal(code, 0, stderr);
+  const folder = path.join(out, "tiny");
+  // Only the finished run is picked by default.
+  assert.deepEqual(fs.readdirSync(out), ["tiny"]);
+  const names = REPORT_FIGURES.map((f) => f.name);
+  assert.deepEqual(
+    fs.readdirSync(folder).sort(),
+    [...names.flatMap((n) => [`${n}.png`, `${n}.svg`]), "figures.json"].sort(),
+  );
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(folder, "figures.json"), "utf8"),
+  ) as FiguresManifest;
+  assert.equal(manifest.run, "tiny");
+  assert.equal(manifest.scale, 2);
+  assert.deepEqual(manifest.skipped, []);
+  assert.deepEqual(manifest.failed, []);
+  assert.deepEqual(
+    manifest.figures.map((f) => f.figure),
+    names,
+  );
+  for (const entry of manifest.figures) {
+    const [png, svg] = entry.files;
+    const image = PNG.sync.read(fs.readFileSync(path.join(folder, png.file)));
+    assert.deepEqual(
+      [image.width, image.height],
+      [entry.cssWidth * 2, entry.cssHeight * 2],
+      png.file,
+    );
+    assert.deepEqual([png.width, png.height], [image.width, image.height]);
+    const text = fs.readFileSync(path.join(folder, svg.file), "utf8");
+    assert.match(
+      text,
+      new RegExp(`^<svg[^>]* width="${entry.cssWidth}" height="${entry.cssHeight}"`),
+    );
+    assert.match(text, /<\/svg>$/);
+    assert.equal(svg.bytes, Buffer.byteLength(text));
+  }
+  // One line per figure (what, run, where) and a summary.
+  for (const name of names)
+    assert.match(stdout, new RegExp(`ok +${name} +tiny -> .*${name}\\.png`));
+  assert.match(stdout, /4 figures written \(png\+svg, scale 2\) for 1 run/);
+});
+
+test("a run without a final model: loss figures apply, model figures are skipped with the reason", async () => {
+  const run = openReportRun("partial", runsDir);
+  assert.equal(run.finished, false);
+  const built = await Promise.all(REPORT_FIGURES.map((f) => f.build(run)));
+  assert.deepEqual(
+    REPORT_FIGURES.map((f, i) => [f.name, built[i] === null]),
+    [
+      ["loss-curves", false],
+      ["epoch-times", false],
+      ["reconstructions", true],
+      ["error-histogram", true],
+    ],
+  );
+  assert.match(REPORT_FIGURES[2].skipReason ?? "", /no final model/);
+});
+
+test("Chromium missing: exit 1, the problem and the fix named, existing figures untouched", () => {
+  const out = path.join(root, "kept");
+  fs.mkdirSync(path.join(out, "tiny"), { recursive: true });
+  fs.writeFileSync(path.join(out, "tiny", "loss-curves.png"), "an older figure");
+  fs.writeFileSync(path.join(out, "tiny", "figures.json"), "{}");
+  const before = snapshot(out);
+  const missing = path.join(root, "no-such-chromium");
+  const { code, stdout, stderr } = figures(["--runs-dir", runsDir, "--run", "tiny", "--out", out], {
+    CHROMIUM_PATH: missing,
+  });
+  assert.equal(code, 1);
+  assert.match(stderr, /^error: CHROMIUM_PATH .*no-such-chromium does not exist/m);
+  assert.match(stderr, /apt-get install chromium/);
+  assert.equal(stdout.trim(), "");
+  assert.deepEqual(snapshot(out), before);
+});
+
+test("bad flags: exit 2 with the flag named", () => {
+  const bad = figures(["--format", "gif"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--format takes png, svg or png,svg; got "gif"/);
+  const unknown = figures(["--runs-dir", runsDir, "--run", "nope"]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /No run at .*nope/);
+});
