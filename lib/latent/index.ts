@@ -15,3 +15,18 @@ export {
   type PcaTransformOptions,
 } from "./pca";
 export { kmeans, type KmeansOptions, type KmeansResult } from "./kmeans";
+export {
+  adjustedRandIndex,
+  clusterAccuracy,
+  clusterMembers,
+  contingencyTable,
+  hungarian,
+  normalizedMutualInfo,
+  silhouetteSamples,
+  silhouetteScore,
+  type ClusterAccuracy,
+  type ClusterMembers,
+  type ContingencyTable,
+  type NmiAverage,
+  type SilhouetteOptions,
+} from "./cluster-metrics";
