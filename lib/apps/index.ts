@@ -3,3 +3,5 @@ export * from "./variants";
 export * from "./roc";
 export * from "./anomaly";
 export * from "./denoise";
+export * from "./compression";
+export * from "./rate-distortion";

@@ -5,7 +5,10 @@
  */
 import { pixelsPerImage, type ImageSet, type ImageShape } from "../data/types";
 import { psnr } from "../metrics";
+import { pcaInverse, pcaTransform, type PcaModel } from "../latent/pca";
 import type { Autoencoder } from "../model/autoencoder";
+import type { Figure } from "../plots/figure";
+import { lineFigure } from "../plots/line";
 import { meanSsim } from "../ssim";
 import { decodeCodes, encodeSet } from "../train/evaluate";
 import { CODE_FORMATS, loadCodes, losslessSizes, storeCodes, type CodeFormat } from "./compression";
@@ -74,6 +77,43 @@ export function autoencoderPoints(
   );
 }
 
+/** The first `k` components of a PCA model (a PCA with fewer coefficients, same basis). */
+export function truncatePca(model: PcaModel, k: number): PcaModel {
+  if (!Number.isInteger(k) || k < 1 || k > model.count) {
+    throw new RangeError(`truncatePca: k = ${k} must be an integer in 1..${model.count}`);
+  }
+  return {
+    ...model,
+    count: k,
+    components: model.components.subarray(0, k * model.dim),
+    explainedVariance: model.explainedVariance.subarray(0, k),
+    explainedVarianceRatio: model.explainedVarianceRatio.subarray(0, k),
+  };
+}
+
+/**
+ * The PCA baseline at each size in `sizes`: keep the first k coefficients of each image, store
+ * them like a code, reconstruct from them (clipped to [0, 1], the pixel range) and measure.
+ * `model` must have at least max(sizes) components (fit it once with that many).
+ */
+export function pcaPoints(
+  model: PcaModel,
+  set: ImageSet,
+  shape: ImageShape,
+  sizes: readonly number[],
+  formats: readonly CodeFormat[] = CODE_FORMATS,
+): CodecPoint[] {
+  const pixels = pixelsPerImage(shape);
+  const images = set.images.subarray(0, set.count * pixels);
+  return sizes.flatMap((k) => {
+    const pca = truncatePca(model, k);
+    const coefficients = pcaTransform(pca, images, set.count);
+    const decode = (c: Float32Array) =>
+      pcaInverse(pca, c, set.count).map((v) => Math.min(1, Math.max(0, v)));
+    return storedCodePoints("pca", coefficients, k, decode, set, shape, formats);
+  });
+}
+
 /** Lossless references: the 8-bit image raw, as PNG and gzipped (exact; PSNR Infinity). */
 export function losslessPoints(set: ImageSet, shape: ImageShape): CodecPoint[] {
   if (shape.channels !== 1) {
@@ -113,4 +153,39 @@ export function codecRows(points: readonly CodecPoint[]): Record<string, string 
     "PSNR dB": Number.isFinite(p.psnr) ? Number(p.psnr.toFixed(2)) : "∞ (exact)",
     SSIM: Number(p.ssim.toFixed(4)),
   }));
+}
+
+/**
+ * Rate–distortion curves: bytes per image (log axis) against PSNR or SSIM, one line per method
+ * and storage format (lossless points, at infinite PSNR, belong in the table instead).
+ */
+export function rateDistortionFigure(
+  points: readonly CodecPoint[],
+  options: { quality?: "psnr" | "ssim"; title?: string } = {},
+): Figure {
+  const quality = options.quality ?? "psnr";
+  const groups = new Map<string, CodecPoint[]>();
+  for (const p of points) {
+    if (p.format === "lossless") continue;
+    const key = `${p.method} (${p.format})`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const series = [...groups].map(([name, group]) => {
+    const sorted = [...group].sort((a, b) => a.bytesPerImage - b.bytesPerImage);
+    return {
+      name,
+      x: sorted.map((p) => p.bytesPerImage),
+      y: sorted.map((p) => p[quality]),
+      dash: name.startsWith("pca") ? "dash" : undefined,
+    };
+  });
+  return lineFigure(series, {
+    title:
+      options.title ??
+      `Rate–distortion: bytes per image vs ${quality === "psnr" ? "PSNR" : "SSIM"}`,
+    xTitle: "bytes per image (log scale)",
+    yTitle: quality === "psnr" ? "PSNR (dB), higher is better" : "mean SSIM, higher is better",
+    logX: true,
+    markers: true,
+  });
 }
