@@ -5,3 +5,4 @@ export * from "./anomaly";
 export * from "./denoise";
 export * from "./compression";
 export * from "./rate-distortion";
+export * from "./generation";
