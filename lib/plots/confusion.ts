@@ -7,6 +7,15 @@ import type { Figure, Trace } from "./figure";
 import { PlotInputError } from "./check";
 import { heatmapFigure } from "./heatmap";
 
+/** White (0) to dark blue (max), ColorBrewer "Blues": plotly's own "Blues" runs dark to light. */
+export const COUNT_COLORSCALE: [number, string][] = [
+  [0, "#f7fbff"],
+  [0.25, "#c6dbef"],
+  [0.5, "#6baed6"],
+  [0.75, "#2171b5"],
+  [1, "#08306b"],
+];
+
 export interface ConfusionMatrixOptions {
   /** Label per row (e.g. true digit). Default 0..rows-1. */
   rowLabels?: readonly string[];
@@ -66,7 +75,7 @@ export function confusionMatrixFigure(
     yTitle: options.rowTitle ?? "true class",
     xLabels: options.colLabels ?? plain[0].map((_, c) => String(c)),
     yLabels: options.rowLabels ?? plain.map((_, r) => String(r)),
-    colorscale: "Blues",
+    colorscale: COUNT_COLORSCALE,
     zmin: 0,
     ...(options.normalize ? { zmax: 1 } : {}),
     scaleTitle: options.normalize ? "share of row" : "count",
