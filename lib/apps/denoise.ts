@@ -13,6 +13,7 @@ import { corrupt } from "../model/noise";
 import type { Figure } from "../plots/figure";
 import { imageGridFigure } from "../plots/images";
 import { deriveSeed } from "../random";
+import { loadRunModel, type LoadedRun } from "../runs/run-folder";
 import { meanSsim } from "../ssim";
 import { mapBatches, reconstructSet } from "../train/evaluate";
 import type { VariantSpec } from "./variants";
@@ -162,4 +163,79 @@ export function examplesPerClass(
     }
   }
   return out;
+}
+
+/** A model to compare on the same noisy input, with the name used in tables and galleries. */
+export interface NamedModel {
+  name: string;
+  model: Autoencoder;
+}
+
+/** Results of all models on one corruption of the clean set. */
+export interface CorruptionResult {
+  noise: NoiseConfig;
+  /** The noisy input against the clean images. */
+  noisy: Fidelity;
+  /** Each model's output from the noisy input, by model name, against the clean images. */
+  outputs: Record<string, Fidelity>;
+  /** Gallery rows for the chosen examples: clean, noisy, then each model's output. */
+  gallery: GalleryRow[];
+}
+
+/**
+ * For each denoising run: corrupt `clean` as that run was trained to undo (seeded with `seed`),
+ * then measure the run's own model ("denoising AE") and every model of `baselines` on that same
+ * noisy input. Models of the runs are loaded one at a time and disposed; baselines are not.
+ * Only the images at `galleryIndices` are kept (for denoisingGalleryFigure).
+ */
+export async function compareDenoisers(
+  runs: readonly LoadedRun[],
+  baselines: readonly NamedModel[],
+  clean: ImageSet,
+  shape: ImageShape,
+  options: { seed: number; galleryIndices?: readonly number[] },
+): Promise<CorruptionResult[]> {
+  const pixels = shape.height * shape.width * shape.channels;
+  const indices = options.galleryIndices ?? [];
+  const pick = (images: Float32Array) => {
+    const out = new Float32Array(indices.length * pixels);
+    indices.forEach((i, k) => out.set(images.subarray(i * pixels, (i + 1) * pixels), k * pixels));
+    return out;
+  };
+  const results: CorruptionResult[] = [];
+  for (const run of runs) {
+    const noise = run.config.model.noise;
+    const noisy = corruptSet(clean, pixels, noise, options.seed);
+    const dae = await loadRunModel(run);
+    try {
+      const models = [{ name: "denoising AE", model: dae }, ...baselines];
+      const outputs: Record<string, Fidelity> = {};
+      const gallery: GalleryRow[] = [
+        { name: "clean", images: pick(clean.images) },
+        { name: "noisy", images: pick(noisy) },
+      ];
+      for (const { name, model } of models) {
+        const result = evaluateDenoising(model, clean, noisy, shape);
+        outputs[name] = result.denoised;
+        gallery.push({ name, images: pick(result.images) });
+      }
+      results.push({ noise, noisy: fidelity(clean.images, noisy, shape), outputs, gallery });
+    } finally {
+      dae.dispose();
+    }
+  }
+  return results;
+}
+
+/** Table rows: one per corruption; PSNR and SSIM of the noisy input and of every model's output. */
+export function denoisingTable(results: readonly CorruptionResult[]): Record<string, unknown>[] {
+  const round = (v: number, d: number) => Number(v.toFixed(d));
+  return results.map((r) => {
+    const row: Record<string, unknown> = { noise: r.noise.kind, level: r.noise.level };
+    row["PSNR noisy"] = round(r.noisy.psnr, 2);
+    for (const [name, f] of Object.entries(r.outputs)) row[`PSNR ${name}`] = round(f.psnr, 2);
+    row["SSIM noisy"] = round(r.noisy.ssim, 3);
+    for (const [name, f] of Object.entries(r.outputs)) row[`SSIM ${name}`] = round(f.ssim, 3);
+    return row;
+  });
 }

@@ -3,6 +3,7 @@ export * from "./variants";
 export * from "./roc";
 export * from "./anomaly";
 export * from "./denoise";
+export * from "./heldout";
 export * from "./compression";
 export * from "./rate-distortion";
 export * from "./generation";

@@ -9,6 +9,7 @@ import { resolveConfig, type ConfigOverrides, type ExperimentConfig } from "../c
 import { loadDataset, prepareDataset } from "../data";
 import type { Dataset } from "../data/types";
 import { AutoencoderLabError } from "../errors";
+import { listRuns } from "../runs/list";
 import { loadRun, runFolder, RunError, type LoadedRun } from "../runs/run-folder";
 import { runExperiment, type ProgressReporter } from "../train/experiment";
 
@@ -216,4 +217,41 @@ export function ensuredRunLine(run: EnsuredRun): string {
   const time = run.action === "reused" ? "" : ` in ${run.seconds.toFixed(1)} s`;
   const aside = run.setAsideTo ? ` (an older run with another config was moved aside)` : "";
   return `${run.name}: ${run.action}${time} (${run.run.history.length} epochs${loss})${aside}`;
+}
+
+/**
+ * A finished plain autoencoder (no input noise, no excluded class) on `dataset` under `runsDir`:
+ * the run named `preferred` when it qualifies, else the newest one that does, else null. What the
+ * denoising and anomaly notebooks compare against without training one.
+ */
+export function findPlainRun(
+  runsDir: string,
+  preferred: string | null = "reference",
+  dataset = "mnist",
+): LoadedRun | null {
+  const plain = (run: LoadedRun) =>
+    (run.record.status === "completed" || run.record.status === "early-stopping") &&
+    run.metrics !== null &&
+    run.config.model.noise.kind === "none" &&
+    (run.config.data.excludeClasses ?? []).length === 0 &&
+    run.config.data.dataset === dataset;
+  const load = (name: string): LoadedRun | null => {
+    try {
+      return loadRun(name, runsDir);
+    } catch (error) {
+      if (error instanceof AutoencoderLabError) return null;
+      throw error;
+    }
+  };
+  if (preferred) {
+    const run = load(preferred);
+    if (run && plain(run)) return run;
+  }
+  for (const summary of listRuns(runsDir)) {
+    if (summary.error || (summary.status !== "completed" && summary.status !== "early-stopping"))
+      continue;
+    const run = load(summary.folder);
+    if (run && plain(run)) return run;
+  }
+  return null;
 }
