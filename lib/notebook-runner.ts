@@ -99,6 +99,26 @@ function defaultTimeout(): number {
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 600;
 }
 
+/** Run the venv's Python with `args`, collecting its output (the environment merged over ours). */
+function runPython(
+  python: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
+  });
+}
+
 interface ExecutorReport {
   ok: boolean;
   setup_error?: string;
@@ -141,22 +161,7 @@ export async function runNotebook(
   if (options.outputName) args.push("--output-name", options.outputName);
   if (options.parameters) args.push("--parameters", JSON.stringify(options.parameters));
   const started = Date.now();
-  const { code, stdout, stderr } = await new Promise<{
-    code: number | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve, reject) => {
-    const child = spawn(python, args, {
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("error", reject);
-    child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
+  const { code, stdout, stderr } = await runPython(python, args, options.env);
   const seconds = (Date.now() - started) / 1000;
 
   let report: ExecutorReport | null = null;
@@ -198,6 +203,43 @@ export async function runNotebook(
     seconds,
     scrubbedPaths: report.scrubbed ?? 0,
   };
+}
+
+/**
+ * Export an already executed notebook to the same offline HTML as runNotebook (absolute local
+ * paths rewritten; refused with NotebookExportError if one would remain). Returns the HTML path.
+ */
+export async function exportNotebookHtml(
+  executedNotebook: string,
+  options: { htmlPath?: string; python?: string } = {},
+): Promise<string> {
+  const python = options.python ?? projectPath(".venv", "bin", "python");
+  if (!fs.existsSync(python)) {
+    throw new NotebookSetupError(
+      `No Python at ${python}: run \`bash scripts/setup.sh\` to create the project venv.`,
+    );
+  }
+  const args = [projectPath("scripts", "nbexport.py"), path.resolve(executedNotebook)];
+  if (options.htmlPath) args.push("--html", path.resolve(options.htmlPath));
+  const { code, stdout, stderr } = await runPython(python, args);
+  let report: { ok?: boolean; html?: string; export_error?: string } | null = null;
+  try {
+    report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as typeof report;
+  } catch {
+    report = null;
+  }
+  if (report?.export_error) {
+    throw new NotebookExportError(
+      `${path.basename(executedNotebook)}: HTML export not written: ${report.export_error}`,
+    );
+  }
+  if (!report?.ok || code !== 0 || !report.html) {
+    throw new NotebookSetupError(
+      `Exporting ${path.basename(executedNotebook)} failed (exit ${code}):\n` +
+        indent((stderr || stdout).trim().slice(-4000)),
+    );
+  }
+  return report.html;
 }
 
 /**

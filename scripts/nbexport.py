@@ -310,3 +310,34 @@ def register_typescript_translator():
 
     papermill_translators.register("typescript", TypescriptTranslator)
     return TypescriptTranslator
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: export an already executed notebook (lib/notebook-runner.ts exportNotebookHtml)
+
+
+def main(argv=None):
+    import argparse
+    import sys
+
+    import nbformat
+
+    ap = argparse.ArgumentParser(description="Export an executed notebook to offline HTML.")
+    ap.add_argument("notebook")
+    ap.add_argument("--html", help="output file (default: the notebook's path with .html)")
+    args = ap.parse_args(argv)
+    nb = nbformat.read(args.notebook, as_version=4)
+    scrubbed = scrub_paths(nb)
+    html = os.path.abspath(args.html or os.path.splitext(args.notebook)[0] + ".html")
+    try:
+        export_html(nb, html)
+    except ExportPathError as e:
+        print(json.dumps({"ok": False, "export_error": str(e)}))
+        return 1
+    print(json.dumps({"ok": True, "html": html, "scrubbed": scrubbed}))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
