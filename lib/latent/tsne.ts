@@ -13,7 +13,19 @@
  *
  * Everything lives in flat typed arrays (the quadtree too), so an iteration allocates nothing.
  */
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { AutoencoderLabError } from "../errors";
 import { createRng } from "../random";
+import {
+  CONTROL,
+  MAX_LAYOUT_POINTS,
+  mortonOrder,
+  QuadTree,
+  repulsionChunks,
+  type RepulsionWorkerData,
+  type TraversalStack,
+} from "./barnes-hut";
 import { checkPoints, LatentInputError } from "./check";
 import { nearestNeighbors, type Neighbors } from "./neighbors";
 
@@ -50,6 +62,11 @@ export interface TsneOptions {
   onProgress?: (iteration: number, kl: number) => void;
   /** Iterations between progress reports (default 50). */
   progressEvery?: number;
+  /**
+   * Threads for the repulsive forces: 1, or 2 to use a worker thread (same result, bit for bit;
+   * helps only when a second core is free). Default 1.
+   */
+  threads?: 1 | 2;
   /** Precomputed neighbours of the input (e.g. shared with other analyses); at least 3·perplexity + 1 columns... or as many as n − 1. */
   neighbors?: { indices: Int32Array; distances: Float32Array; k: number };
 }
@@ -195,154 +212,102 @@ export function affinitiesFromNeighbors(
   };
 }
 
-/**
- * A quadtree over 2-D points in flat arrays, rebuilt in place each iteration. Node 0 is the
- * root; an internal node's four children are consecutive from child[node]; a leaf holds one
- * point (or several at exactly the same place).
- */
-class QuadTree {
-  private capacity = 0;
-  nodes = 0;
-  centerX = new Float64Array(0);
-  centerY = new Float64Array(0);
-  /** Full width of the (square) cell, squared. */
-  widthSq = new Float64Array(0);
-  halfWidth = new Float64Array(0);
-  mass = new Float64Array(0);
-  /** Sums of coordinates while building; the centre of mass after finish(). */
-  comX = new Float64Array(0);
-  comY = new Float64Array(0);
-  child = new Int32Array(0);
-  point = new Int32Array(0);
-
-  private ensure(size: number): void {
-    if (size <= this.capacity) return;
-    const capacity = Math.max(size, Math.ceil(this.capacity * 1.5), 64);
-    const grow64 = (a: Float64Array) => {
-      const b = new Float64Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const grow32 = (a: Int32Array) => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.centerX = grow64(this.centerX);
-    this.centerY = grow64(this.centerY);
-    this.widthSq = grow64(this.widthSq);
-    this.halfWidth = grow64(this.halfWidth);
-    this.mass = grow64(this.mass);
-    this.comX = grow64(this.comX);
-    this.comY = grow64(this.comY);
-    this.child = grow32(this.child);
-    this.point = grow32(this.point);
-    this.capacity = capacity;
-  }
-
-  private newNode(cx: number, cy: number, half: number): number {
-    const node = this.nodes++;
-    this.centerX[node] = cx;
-    this.centerY[node] = cy;
-    this.halfWidth[node] = half;
-    this.widthSq[node] = 4 * half * half;
-    this.mass[node] = 0;
-    this.comX[node] = 0;
-    this.comY[node] = 0;
-    this.child[node] = -1;
-    this.point[node] = -1;
-    return node;
-  }
-
-  build(y: Float64Array, n: number): void {
-    let minX = Infinity;
-    let minY = Infinity;
-    let maxX = -Infinity;
-    let maxY = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const px = y[2 * i];
-      const py = y[2 * i + 1];
-      if (px < minX) minX = px;
-      if (px > maxX) maxX = px;
-      if (py < minY) minY = py;
-      if (py > maxY) maxY = py;
-    }
-    const half = Math.max(maxX - minX, maxY - minY, 1e-12) * 0.5 * (1 + 1e-6);
-    this.nodes = 0;
-    this.ensure(4 * n + 1);
-    this.newNode((minX + maxX) / 2, (minY + maxY) / 2, half);
-    for (let i = 0; i < n; i++) this.insert(y, i);
-    for (let node = 0; node < this.nodes; node++) {
-      const m = this.mass[node];
-      if (m > 0) {
-        this.comX[node] /= m;
-        this.comY[node] /= m;
-      }
-    }
-  }
-
-  private insert(y: Float64Array, i: number): void {
-    const px = y[2 * i];
-    const py = y[2 * i + 1];
-    let node = 0;
-    for (let depth = 0; ; depth++) {
-      if (this.child[node] === -1) {
-        if (this.mass[node] === 0) {
-          this.point[node] = i;
-          this.mass[node] = 1;
-          this.comX[node] = px;
-          this.comY[node] = py;
-          return;
-        }
-        const q = this.point[node];
-        if ((y[2 * q] === px && y[2 * q + 1] === py) || depth >= 60) {
-          this.mass[node] += 1;
-          this.comX[node] += px;
-          this.comY[node] += py;
-          return;
-        }
-        // Split the leaf: its points (all at q's place) move to the matching child.
-        this.ensure(this.nodes + 4);
-        const half = this.halfWidth[node] / 2;
-        const cx = this.centerX[node];
-        const cy = this.centerY[node];
-        const first = this.nodes;
-        this.newNode(cx - half, cy - half, half);
-        this.newNode(cx + half, cy - half, half);
-        this.newNode(cx - half, cy + half, half);
-        this.newNode(cx + half, cy + half, half);
-        this.child[node] = first;
-        const qChild = first + (y[2 * q] >= cx ? 1 : 0) + (y[2 * q + 1] >= cy ? 2 : 0);
-        this.point[qChild] = q;
-        this.mass[qChild] = this.mass[node];
-        this.comX[qChild] = this.comX[node];
-        this.comY[qChild] = this.comY[node];
-        this.point[node] = -1;
-      }
-      this.mass[node] += 1;
-      this.comX[node] += px;
-      this.comY[node] += py;
-      node =
-        this.child[node] + (px >= this.centerX[node] ? 1 : 0) + (py >= this.centerY[node] ? 2 : 0);
-    }
-  }
-}
-
-/** Reusable buffers of one optimisation. */
+/** Reusable buffers of one optimisation (and the worker thread, when there is one). */
 interface Workspace {
+  n: number;
+  /** Per row of P, the first entry with column > row (attraction visits each pair once). */
+  upperStart: Int32Array;
   tree: QuadTree;
-  stack: Int32Array;
+  holder: TraversalStack;
   attractive: Float64Array;
   repulsive: Float64Array;
+  sumQ: Float64Array;
+  order: Int32Array;
+  keys: Float64Array;
+  control: Int32Array;
+  params: Float64Array;
+  worker: Worker | null;
 }
 
-function createWorkspace(n: number): Workspace {
+/** How long the main thread waits for the worker to start or to finish an iteration. */
+const WORKER_TIMEOUT_MS = 60_000;
+
+function sharedFloat64(length: number, shared: boolean): Float64Array {
+  return shared
+    ? new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT))
+    : new Float64Array(length);
+}
+
+function workerEntry(): { file: string; execArgv: string[] } {
+  const fromTs = __filename.endsWith(".ts");
   return {
-    tree: new QuadTree(),
-    stack: new Int32Array(4 * 64 + 16),
-    attractive: new Float64Array(2 * n),
-    repulsive: new Float64Array(2 * n),
+    file: path.join(__dirname, fromTs ? "tsne-worker.ts" : "tsne-worker.js"),
+    execArgv: fromTs ? ["--require", "ts-node/register/transpile-only"] : [],
   };
+}
+
+/**
+ * Buffers for an optimisation of layout `y` (shared memory when threads = 2, then y must be
+ * over a SharedArrayBuffer too). A worker that does not start in time is dropped (one thread).
+ */
+function createWorkspace(p: Affinities, y: Float64Array, threads: number): Workspace {
+  const n = p.n;
+  const shared = threads > 1;
+  const upperStart = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let e = p.rowStart[i];
+    while (e < p.rowStart[i + 1] && p.columns[e] <= i) e++;
+    upperStart[i] = e;
+  }
+  const control = new Int32Array(
+    shared ? new SharedArrayBuffer(CONTROL.length * 4) : new ArrayBuffer(CONTROL.length * 4),
+  );
+  const work: Workspace = {
+    n,
+    upperStart,
+    tree: new QuadTree(),
+    holder: { stack: new Int32Array(256) },
+    attractive: new Float64Array(2 * n),
+    repulsive: sharedFloat64(2 * n, shared),
+    sumQ: sharedFloat64(n, shared),
+    order: new Int32Array(shared ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n)),
+    keys: new Float64Array(n),
+    control,
+    params: sharedFloat64(1, shared),
+    worker: null,
+  };
+  if (!shared) return work;
+  if (!(y.buffer instanceof SharedArrayBuffer)) {
+    throw new Error("createWorkspace: with threads the layout must be shared memory");
+  }
+  const entry = workerEntry();
+  const data: RepulsionWorkerData = {
+    n,
+    control,
+    params: work.params,
+    layout: y,
+    order: work.order,
+    repulsive: work.repulsive,
+    sumQ: work.sumQ,
+  };
+  const worker = new Worker(entry.file, { workerData: data, execArgv: entry.execArgv });
+  worker.unref();
+  if (Atomics.wait(control, CONTROL.ready, 0, WORKER_TIMEOUT_MS) === "timed-out") {
+    void worker.terminate();
+    return work;
+  }
+  work.worker = worker;
+  return work;
+}
+
+/** Stop the worker thread of a workspace (if any). */
+function disposeWorkspace(work: Workspace): void {
+  if (!work.worker) return;
+  Atomics.store(work.control, CONTROL.stop, 1);
+  Atomics.add(work.control, CONTROL.generation, 1);
+  Atomics.notify(work.control, CONTROL.generation);
+  void work.worker.terminate();
+  work.worker = null;
 }
 
 /**
@@ -361,15 +326,28 @@ function computeGradient(
 ): number {
   const n = p.n;
   const { rowStart, columns, values } = p;
-  const attractive = work.attractive;
-  // Attraction: Σ_j p_ij w_ij (y_i − y_j), w = 1 / (1 + ‖y_i − y_j‖²).
+  const { control, attractive, repulsive, sumQ, upperStart } = work;
+
+  // Start the repulsion first (the worker begins at once), then attraction on this thread.
+  mortonOrder(y, n, work.keys, work.order);
+  Atomics.store(control, CONTROL.counter, 0);
+  work.params[0] = theta;
+  let generation = 0;
+  if (work.worker) {
+    generation = Atomics.add(control, CONTROL.generation, 1) + 1;
+    Atomics.notify(control, CONTROL.generation);
+  }
+
+  // Attraction Σ_j p_ij w_ij (y_i − y_j), w = 1 / (1 + ‖y_i − y_j‖²), each pair once (P is
+  // symmetric).
+  attractive.fill(0);
   let pLogW = 0;
   for (let i = 0; i < n; i++) {
     const xi = y[2 * i];
     const yi = y[2 * i + 1];
     let fx = 0;
     let fy = 0;
-    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) {
+    for (let e = upperStart[i]; e < rowStart[i + 1]; e++) {
       const j = columns[e];
       const dx = xi - y[2 * j];
       const dy = yi - y[2 * j + 1];
@@ -377,58 +355,33 @@ function computeGradient(
       const f = values[e] * w;
       fx += f * dx;
       fy += f * dy;
-      if (withKl) pLogW += values[e] * Math.log(Math.max(w, FLOAT32_TINY));
+      attractive[2 * j] -= f * dx;
+      attractive[2 * j + 1] -= f * dy;
+      if (withKl) pLogW += 2 * values[e] * Math.log(Math.max(w, FLOAT32_TINY));
     }
-    attractive[2 * i] = fx;
-    attractive[2 * i + 1] = fy;
+    attractive[2 * i] += fx;
+    attractive[2 * i + 1] += fy;
   }
 
-  // Repulsion: Σ_j w_ij² (y_i − y_j) and Z = Σ_ij w_ij, cells far enough away taken whole.
-  const tree = work.tree;
-  tree.build(y, n);
-  const { mass, comX, comY, child, point, widthSq } = tree;
-  const repulsive = work.repulsive;
-  let stack = work.stack;
-  const theta2 = theta * theta;
-  let z = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = y[2 * i];
-    const yi = y[2 * i + 1];
-    let fx = 0;
-    let fy = 0;
-    let sumQ = 0;
-    let top = 0;
-    stack[top++] = 0;
-    while (top > 0) {
-      const node = stack[--top];
-      let m = mass[node];
-      const dx = xi - comX[node];
-      const dy = yi - comY[node];
-      const d2 = dx * dx + dy * dy;
-      const first = child[node];
-      if (first === -1 || widthSq[node] < theta2 * d2) {
-        if (first === -1 && point[node] === i) {
-          m -= 1; // the point itself (and its exact duplicates stay, at distance 0)
-          if (m === 0) continue;
-        }
-        const q = 1 / (1 + d2);
-        const mq = m * q;
-        sumQ += mq;
-        fx += mq * q * dx;
-        fy += mq * q * dy;
-      } else {
-        if (top + 4 > stack.length) {
-          const bigger = new Int32Array(stack.length * 2);
-          bigger.set(stack);
-          stack = work.stack = bigger;
-        }
-        for (let c = first; c < first + 4; c++) if (mass[c] > 0) stack[top++] = c;
+  work.tree.build(y, n, work.order);
+  const counter = control.subarray(CONTROL.counter, CONTROL.counter + 1);
+  repulsionChunks(work.tree, y, work.order, n, theta, repulsive, sumQ, counter, work.holder);
+  if (work.worker) {
+    const started = Date.now();
+    for (;;) {
+      const done = Atomics.load(control, CONTROL.done);
+      if (done === generation) break;
+      Atomics.wait(control, CONTROL.done, done, 1000);
+      if (Date.now() - started > WORKER_TIMEOUT_MS) {
+        disposeWorkspace(work);
+        throw new AutoencoderLabError(
+          `The t-SNE worker thread did not finish an iteration within ${WORKER_TIMEOUT_MS / 1000} s: run with threads: 1.`,
+        );
       }
     }
-    repulsive[2 * i] = fx;
-    repulsive[2 * i + 1] = fy;
-    z += sumQ;
   }
+  let z = 0;
+  for (let i = 0; i < n; i++) z += sumQ[i];
 
   for (let c = 0; c < 2 * n; c++) {
     gradient[c] = 4 * (exaggeration * attractive[c] - repulsive[c] / z);
@@ -450,7 +403,7 @@ export function tsneGradient(
   exaggeration = 1,
 ): { gradient: Float64Array; kl: number } {
   const gradient = new Float64Array(2 * p.n);
-  const kl = computeGradient(p, y, theta, exaggeration, gradient, createWorkspace(p.n), true);
+  const kl = computeGradient(p, y, theta, exaggeration, gradient, createWorkspace(p, y, 1), true);
   return { gradient, kl };
 }
 
@@ -463,6 +416,7 @@ interface ResolvedOptions {
   earlyExaggeration: number;
   exaggerationIterations: number;
   progressEvery: number;
+  threads: number;
 }
 
 function resolveOptions(n: number, opts: TsneOptions): ResolvedOptions {
@@ -496,6 +450,15 @@ function resolveOptions(n: number, opts: TsneOptions): ResolvedOptions {
       `t-SNE option earlyExaggeration = ${earlyExaggeration}: use a number ≥ 1 (12 typical).`,
     );
   }
+  const threads = opts.threads ?? 1;
+  if (threads !== 1 && threads !== 2) {
+    throw new LatentInputError(`t-SNE option threads = ${threads}: use 1 or 2.`);
+  }
+  if (n > MAX_LAYOUT_POINTS) {
+    throw new LatentInputError(
+      `t-SNE of ${n} points is beyond this implementation (at most ${MAX_LAYOUT_POINTS}): subsample the points.`,
+    );
+  }
   if (!Number.isInteger(opts.seed)) {
     throw new LatentInputError(`t-SNE needs an integer seed (got ${opts.seed}).`);
   }
@@ -508,6 +471,7 @@ function resolveOptions(n: number, opts: TsneOptions): ResolvedOptions {
     earlyExaggeration,
     exaggerationIterations,
     progressEvery,
+    threads,
   };
 }
 
@@ -521,6 +485,10 @@ export interface TsneRun {
   readonly iterations: number;
   /** The current layout (n × 2, float64, live: copy it to keep it). */
   readonly layout: Float64Array;
+  /** Threads computing the repulsion (2 only when the worker started). */
+  readonly threads: number;
+  /** Stop the worker thread (done automatically after the last iteration). */
+  dispose(): void;
   result(): TsneResult;
 }
 
@@ -559,7 +527,7 @@ export function createTsneRun(
   const p = affinitiesFromNeighbors(neighbors, n, k, o.perplexity);
   const affinitiesSeconds = clock() - t0;
 
-  const y = new Float64Array(2 * n);
+  const y = sharedFloat64(2 * n, o.threads > 1);
   if (opts.init instanceof Float32Array) {
     if (opts.init.length !== 2 * n) {
       throw new LatentInputError(
@@ -579,7 +547,7 @@ export function createTsneRun(
   const gradient = new Float64Array(2 * n);
   const update = new Float64Array(2 * n);
   const gains = new Float64Array(2 * n).fill(1);
-  const work = createWorkspace(n);
+  const work = createWorkspace(p, y, o.threads);
   let iteration = 0;
   let kl = NaN;
   let optimizeSeconds = 0;
@@ -603,6 +571,7 @@ export function createTsneRun(
     }
     iteration++;
     optimizeSeconds += clock() - started;
+    if (iteration === o.iterations) disposeWorkspace(work);
     if (report) {
       kl = value;
       opts.onProgress?.(iteration, kl);
@@ -617,6 +586,10 @@ export function createTsneRun(
     },
     iterations: o.iterations,
     layout: y,
+    get threads() {
+      return work.worker ? 2 : 1;
+    },
+    dispose: () => disposeWorkspace(work),
     result: () => ({
       embedding: Float32Array.from(y),
       kl,
@@ -643,8 +616,12 @@ export function tsneWithStats(
   opts: TsneOptions,
 ): TsneResult {
   const run = createTsneRun(points, n, dim, opts);
-  while (run.step()) {
-    /* iterate */
+  try {
+    while (run.step()) {
+      /* iterate */
+    }
+  } finally {
+    run.dispose();
   }
   return run.result();
 }
@@ -662,11 +639,15 @@ export async function tsneAsync(
   const run = createTsneRun(points, n, dim, opts);
   const yieldMs = opts.yieldMs ?? 100;
   let last = performance.now();
-  while (!opts.signal?.aborted && run.step()) {
-    if (performance.now() - last >= yieldMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      last = performance.now();
+  try {
+    while (!opts.signal?.aborted && run.step()) {
+      if (performance.now() - last >= yieldMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        last = performance.now();
+      }
     }
+  } finally {
+    run.dispose();
   }
   return run.result();
 }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   affinitiesFromNeighbors,
+  createTsneRun,
   neighborCountForPerplexity,
   tsne,
   tsneAsync,
@@ -182,6 +183,15 @@ test("t-SNE is deterministic for a seed; the async runner gives the same layout"
   assert.notDeepEqual(a, c);
   const d = await tsneAsync(points, n, 6, { ...opts, yieldMs: 0 });
   assert.deepEqual(d.embedding, a);
+  // A worker thread takes chunks of the repulsion: each point's force is computed the same way
+  // whichever thread does it, and Z is summed in a fixed order, so the result is identical.
+  const run = createTsneRun(points, n, 6, { ...opts, threads: 2 });
+  assert.equal(run.threads, 2);
+  while (run.step()) {
+    /* iterate */
+  }
+  assert.equal(run.threads, 1, "the worker stops after the last iteration");
+  assert.deepEqual(run.result().embedding, a);
   const stopped = new AbortController();
   stopped.abort();
   const e = await tsneAsync(points, n, 6, { ...opts, signal: stopped.signal });
@@ -202,4 +212,5 @@ test("t-SNE rejects impossible options with a LatentInputError", () => {
     /init/,
   );
   assert.throws(() => tsne(points, 21, 3, { seed: 1, perplexity: 5 }), /n × dim/);
+  assert.throws(() => tsne(points, 20, 3, { seed: 1, perplexity: 5, threads: 3 as 2 }), /threads/);
 });
