@@ -5,6 +5,20 @@ export { knnLabelAccuracy, trustworthiness } from "./trustworthiness";
 export * from "./codes";
 export * from "./probes";
 export * from "./projector";
+export {
+  affinitiesFromNeighbors,
+  createTsneRun,
+  neighborCountForPerplexity,
+  tsne,
+  tsneAsync,
+  tsneGradient,
+  tsneWithStats,
+  type Affinities,
+  type TsneOptions,
+  type TsneResult,
+  type TsneRun,
+  type TsneTimings,
+} from "./tsne";
 export { symmetricEigen, type SymmetricEigen } from "./eigen";
 export {
   fitPca,
