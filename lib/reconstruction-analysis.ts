@@ -1,8 +1,8 @@
 /**
  * How well an autoencoder reconstructs a set of images, image by image: per-image errors (BCE,
  * MSE, PSNR, SSIM), the set's metrics next to the all-black and mean-image baselines (with SSIM
- * added to lib/metrics' report), the best and worst images, a per-class table, the error
- * distribution, and gallery examples.
+ * added to lib/metrics' report), the best and worst images, a per-class table, summary
+ * statistics of the error distribution (bin it with lib/plots `binCounts`), and gallery examples.
  *
  * Memory stays bounded whatever the set's size: images are reconstructed a batch at a time
  * (default 1,000) and only the per-image errors are kept (4 floats per image); reconstructions
@@ -13,7 +13,6 @@
 import type { ImageSet, ImageShape } from "./data/types";
 import { pixelsPerImage } from "./data/types";
 import { selectImages } from "./data/prepare";
-import type { BinnedCounts } from "./plots/histogram";
 import type { GalleryExample } from "./plots/gallery";
 import {
   MetricInputError,
@@ -260,41 +259,6 @@ export function summarizeValues(values: ArrayLike<number>): ValueSummary {
     p99: at(0.99),
     max: sorted[n - 1],
   };
-}
-
-/**
- * Equal-width bins of values for `histogramFigure`: `bins` bins over `range` (default [min,
- * max] of the values); a value equal to the upper edge goes into the last bin, values outside
- * the range are counted in the first or last bin.
- */
-export function binValues(
-  values: ArrayLike<number>,
-  bins = 50,
-  range?: readonly [number, number],
-): BinnedCounts {
-  if (!Number.isInteger(bins) || bins <= 0) {
-    throw new MetricInputError(`bins must be a positive integer, got ${bins}`);
-  }
-  let lo = range ? range[0] : Infinity;
-  let hi = range ? range[1] : -Infinity;
-  if (!range) {
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] < lo) lo = values[i];
-      if (values[i] > hi) hi = values[i];
-    }
-    if (values.length === 0) throw new MetricInputError("Nothing to bin: no values");
-  }
-  if (!(hi >= lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
-    throw new MetricInputError(`Invalid histogram range [${lo}, ${hi}]`);
-  }
-  if (hi === lo) hi = lo + 1; // all values equal: one visible bin
-  const width = (hi - lo) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const b = Math.floor((values[i] - lo) / width);
-    counts[Math.min(bins - 1, Math.max(0, b))]++;
-  }
-  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
 }
 
 /**

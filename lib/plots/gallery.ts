@@ -107,8 +107,8 @@ export function reconstructionGalleryFigure(
  * "best reconstruction", "worst original", "worst reconstruction"), errors annotated.
  */
 export function bestWorstGalleryFigure(
-  best: readonly GalleryExample[],
-  worst: readonly GalleryExample[],
+  best: readonly (GalleryExample | null)[],
+  worst: readonly (GalleryExample | null)[],
   shape: ImageShape,
   options: Omit<ReconstructionGalleryOptions, "blockLabels"> = {},
 ): Figure {

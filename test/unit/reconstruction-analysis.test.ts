@@ -1,5 +1,5 @@
 // Reconstruction analysis (lib/reconstruction-analysis.ts) on tiny synthetic images: batched
-// results equal whole-set metrics, rankings, per-class rows, bins and percentiles by hand, gallery
+// results equal whole-set metrics, rankings, per-class rows and percentiles by hand, gallery
 // examples, and a real (tiny, untrained) autoencoder reconstructing without leaking tensors.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +11,6 @@ import { buildAutoencoder } from "../../lib/model/autoencoder";
 import {
   analyzeReconstructions,
   bestAndWorst,
-  binValues,
   examplesByRank,
   galleryExamples,
   metricsComparisonRows,
@@ -113,16 +112,6 @@ test("summarizeValues: percentiles interpolate like numpy", () => {
   assert.deepEqual(s, { count: 5, mean: 3, min: 1, median: 3, p90: 4.6, p99: 4.96, max: 5 });
   assert.equal(summarizeValues([2, 4]).median, 3);
   assert.throws(() => summarizeValues([]), /no values/);
-});
-
-test("binValues: equal-width bins, the top edge in the last bin, outliers clamped", () => {
-  const bins = binValues([0, 0.1, 0.25, 0.5, 0.99, 1], 4);
-  assert.deepEqual(bins.edges, [0, 0.25, 0.5, 0.75, 1]);
-  assert.deepEqual(bins.counts, [2, 1, 1, 2]);
-  assert.deepEqual(binValues([-1, 0.5, 7], 2, [0, 1]).counts, [1, 2]);
-  assert.deepEqual(binValues([3, 3], 2), { edges: [3, 3.5, 4], counts: [2, 0] });
-  assert.throws(() => binValues([1], 0), /bins must be a positive integer/);
-  assert.throws(() => binValues([]), /no values/);
 });
 
 test("perClassErrorRows: one row per class present, then 'all'", () => {
