@@ -1,7 +1,7 @@
 /**
  * t-SNE of the 10,000 MNIST test codes of a run (default runs/reference), or of the raw pixels.
  * Run: npm run bench:tsne -- [--n 10000] [--perplexity 30] [--iterations 1000] [--seed 0]
- *      [--theta 0.5] [--run runs/reference] [--pixels]
+ *      [--theta 0.5] [--init pca|random] [--threads 1|2] [--run runs/reference] [--pixels]
  * Prints the time of each phase (CPU time too: the machine is shared), trustworthiness (k = 10)
  * of the embedding, leave-one-out 10-NN label accuracy in the embedding, KL, peak RSS and the
  * load average. Asserts nothing.
@@ -22,6 +22,8 @@ interface Args {
   theta: number;
   run: string;
   pixels: boolean;
+  init: "pca" | "random";
+  threads: 1 | 2;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -33,6 +35,8 @@ function parseArgs(argv: string[]): Args {
     theta: 0.5,
     run: "runs/reference",
     pixels: false,
+    init: "pca",
+    threads: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -48,9 +52,12 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--iterations") args.iterations = Number(value);
     else if (flag === "--seed") args.seed = Number(value);
     else if (flag === "--theta") args.theta = Number(value);
+    else if (flag === "--init" && (value === "pca" || value === "random")) args.init = value;
+    else if (flag === "--threads" && (value === "1" || value === "2"))
+      args.threads = Number(value) as 1 | 2;
     else {
       throw new Error(
-        `unknown flag ${flag}: use --n, --perplexity, --iterations, --seed, --theta, --run, --pixels`,
+        `unknown flag ${flag} ${value}: use --n, --perplexity, --iterations, --seed, --theta, --init pca|random, --threads 1|2, --run, --pixels`,
       );
     }
   }
@@ -95,7 +102,7 @@ async function main(): Promise<void> {
   const points = loaded.points.subarray(0, n * dim);
   const labels = loaded.labels.subarray(0, n);
   console.log(
-    `t-SNE of ${n} ${loaded.what}: perplexity ${args.perplexity}, ${args.iterations} iterations, θ ${args.theta}, seed ${args.seed}`,
+    `t-SNE of ${n} ${loaded.what}: perplexity ${args.perplexity}, ${args.iterations} iterations, θ ${args.theta}, init ${args.init}, seed ${args.seed}, threads ${args.threads}`,
   );
   console.log(`load average before: ${loadAverage()}`);
 
@@ -106,6 +113,8 @@ async function main(): Promise<void> {
     iterations: args.iterations,
     theta: args.theta,
     seed: args.seed,
+    init: args.init,
+    threads: args.threads,
     onProgress: (iteration, kl) => {
       if (iteration % 250 === 0 || iteration === args.iterations) {
         const s = ((performance.now() - wall0) / 1000).toFixed(1);

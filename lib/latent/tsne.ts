@@ -28,6 +28,7 @@ import {
 } from "./barnes-hut";
 import { checkPoints, LatentInputError } from "./check";
 import { nearestNeighbors, type Neighbors } from "./neighbors";
+import { fitPca, pcaTransform } from "./pca";
 
 /** Sparse symmetric joint probabilities P (CSR): row i holds columns[rowStart[i] .. rowStart[i+1]). */
 export interface Affinities {
@@ -45,13 +46,14 @@ export interface TsneOptions {
   iterations?: number;
   /** Barnes-Hut accuracy: 0 = exact repulsion (O(n²)), 0.5 default, larger is faster and rougher. */
   theta?: number;
-  /** Seed of the initial layout. */
+  /** Seed of the random initial layout (init "random"; the PCA init is deterministic). */
   seed: number;
   /**
-   * Initial layout: "random" (N(0, 1e-4²), sklearn's "random"), or a given n × 2 array, e.g. the
-   * first two principal components scaled to standard deviation 1e-4 (sklearn's "pca").
+   * Initial layout: "pca" (default, as sklearn ≥ 1.2: the first two principal components,
+   * scaled so the first has standard deviation 1e-4), "random" (N(0, 1e-4²)), or a given n × 2
+   * array.
    */
-  init?: "random" | Float32Array;
+  init?: "pca" | "random" | Float32Array;
   /** Step size; "auto" (default) = max(n / earlyExaggeration / 4, 50) as sklearn ≥ 1.2. */
   learningRate?: number | "auto";
   /** Factor on P during the first iterations, so clusters form (default 12). */
@@ -99,6 +101,28 @@ function checkPerplexity(perplexity: number, n: number): void {
       `perplexity ${perplexity} is not possible with ${n} points: it must be > 0 and below the number of points (typically 5–50).`,
     );
   }
+}
+
+/**
+ * sklearn's PCA initialisation: the first two principal components of the points, scaled so
+ * the first has standard deviation 1e-4 (small, so early exaggeration starts from a compact
+ * layout). A one-dimensional input gets a zero second coordinate.
+ */
+export function pcaInit(points: Float32Array, n: number, dim: number): Float64Array {
+  const components = Math.min(2, dim);
+  const projected = pcaTransform(fitPca(points, n, dim, { components }), points, n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += projected[i * components];
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (projected[i * components] - mean) ** 2;
+  const std = Math.sqrt(variance / n);
+  const scale = std > 0 ? 1e-4 / std : 1;
+  const y = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < components; c++) y[2 * i + c] = projected[i * components + c] * scale;
+  }
+  return y;
 }
 
 /** How many neighbours sklearn uses for a perplexity: min(n − 1, ⌊3·perplexity + 1⌋). */
@@ -535,12 +559,14 @@ export function createTsneRun(
       );
     }
     y.set(opts.init);
-  } else if (opts.init === undefined || opts.init === "random") {
+  } else if (opts.init === "random") {
     const rng = createRng(o.seed);
     for (let c = 0; c < 2 * n; c++) y[c] = 1e-4 * rng.normal();
+  } else if (opts.init === undefined || opts.init === "pca") {
+    y.set(pcaInit(points, n, dim));
   } else {
     throw new LatentInputError(
-      `t-SNE init "${String(opts.init)}" is unknown: use "random" or an n × 2 Float32Array.`,
+      `t-SNE init "${String(opts.init)}" is unknown: use "pca", "random" or an n × 2 Float32Array.`,
     );
   }
 

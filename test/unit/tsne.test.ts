@@ -4,6 +4,7 @@ import {
   affinitiesFromNeighbors,
   createTsneRun,
   neighborCountForPerplexity,
+  pcaInit,
   tsne,
   tsneAsync,
   tsneGradient,
@@ -153,6 +154,33 @@ test("the Barnes-Hut gradient approaches the exact one as θ shrinks", () => {
   assert.ok(Math.abs(tsneGradient(p, y, 0.5).kl - exact.kl) < 0.01 * exact.kl);
 });
 
+test("pcaInit: first principal component scaled to standard deviation 1e-4 (sklearn's init)", () => {
+  // Points along the direction (1, 2, 2)/3 at positions t, plus a smaller spread along (0, 1, −1)
+  // that is uncorrelated with t.
+  const n = 50;
+  const points = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const t = i - 24.5;
+    const s = 0.002 * t * t; // even in t: uncorrelated with the position
+    points.set([t / 3, (2 * t) / 3 + s, (2 * t) / 3 - s], i * 3);
+  }
+  const y = pcaInit(points, n, 3);
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    sum += y[2 * i];
+    sq += y[2 * i] ** 2;
+  }
+  assert.ok(Math.abs(sum / n) < 1e-12);
+  assert.ok(Math.abs(Math.sqrt(sq / n) - 1e-4) < 1e-9);
+  // The first coordinate is the position along the line (up to sign).
+  const unit = y[2 * 1] - y[0];
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(y[2 * i] - y[0] - i * unit) < 1e-9);
+  // A one-dimensional input: second coordinate zero.
+  const line = pcaInit(new Float32Array([1, 2, 4]), 3, 1);
+  assert.deepEqual([line[1], line[3], line[5]], [0, 0, 0]);
+});
+
 test("t-SNE separates well-separated Gaussian blobs", () => {
   const n = 300;
   const dim = 10;
@@ -175,7 +203,7 @@ test("t-SNE separates well-separated Gaussian blobs", () => {
 test("t-SNE is deterministic for a seed; the async runner gives the same layout", async () => {
   const n = 120;
   const { points } = blobs(n, 6, 3, 8);
-  const opts = { perplexity: 10, iterations: 120, seed: 42 };
+  const opts = { perplexity: 10, iterations: 120, seed: 42, init: "random" as const };
   const a = tsne(points, n, 6, opts);
   const b = tsne(points, n, 6, opts);
   assert.deepEqual(a, b);
@@ -192,6 +220,10 @@ test("t-SNE is deterministic for a seed; the async runner gives the same layout"
   }
   assert.equal(run.threads, 1, "the worker stops after the last iteration");
   assert.deepEqual(run.result().embedding, a);
+  // The default PCA initialisation does not depend on the seed.
+  const pca1 = tsne(points, n, 6, { perplexity: 10, iterations: 60, seed: 1 });
+  const pca2 = tsne(points, n, 6, { perplexity: 10, iterations: 60, seed: 2, init: "pca" });
+  assert.deepEqual(pca1, pca2);
   const stopped = new AbortController();
   stopped.abort();
   const e = await tsneAsync(points, n, 6, { ...opts, signal: stopped.signal });
