@@ -9,6 +9,7 @@ export {
   affinitiesFromNeighbors,
   createTsneRun,
   neighborCountForPerplexity,
+  pcaInit,
   tsne,
   tsneAsync,
   tsneGradient,
