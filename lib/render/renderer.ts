@@ -113,6 +113,7 @@ export class FigureRenderer {
     readonly executablePath: string,
     /** Chromium's version string. */
     readonly browserVersion: string,
+    private readonly timeoutMs: number,
   ) {}
 
   /**
@@ -153,7 +154,7 @@ export class FigureRenderer {
         "typeof Plotly === 'object' && typeof Plotly.toImage === 'function'",
       );
       if (!ok) throw new Error("plotly.js loaded but defines no Plotly.toImage");
-      return new FigureRenderer(browser, page, executablePath, browser.version());
+      return new FigureRenderer(browser, page, executablePath, browser.version(), timeoutMs);
     } catch (error) {
       await browser.close().catch(() => undefined);
       throw new RenderError(
@@ -176,9 +177,12 @@ export class FigureRenderer {
     const job = this.queue.then(async () => {
       let out: string;
       try {
-        out = (await this.page.evaluate(
-          `(${PAGE_RENDER})(${JSON.stringify({ json, format, width, height, scale })})`,
-        )) as string;
+        out = await withTimeout(
+          this.page.evaluate(
+            `(${PAGE_RENDER})(${JSON.stringify({ json, format, width, height, scale })})`,
+          ) as Promise<string>,
+          this.timeoutMs,
+        );
       } catch (error) {
         throw new RenderError(
           `Chromium could not render the figure "${figureTitle(fig)}" as ${format}: ${(error as Error).message.split("\n")[0]}`,
@@ -218,6 +222,18 @@ export class FigureRenderer {
   async close(): Promise<void> {
     await this.browser.close().catch(() => undefined);
   }
+}
+
+/** `promise`, or a rejection after `ms` milliseconds (page.evaluate itself never times out). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no result after ${ms / 1000} s (raise timeoutMs for huge figures)`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function figureTitle(fig: Figure): string {
