@@ -222,9 +222,14 @@ export async function exportNotebookHtml(
   const args = [projectPath("scripts", "nbexport.py"), path.resolve(executedNotebook)];
   if (options.htmlPath) args.push("--html", path.resolve(options.htmlPath));
   const { code, stdout, stderr } = await runPython(python, args);
-  let report: { ok?: boolean; html?: string; export_error?: string } | null = null;
+  interface ExportReport {
+    ok?: boolean;
+    html?: string;
+    export_error?: string;
+  }
+  let report: ExportReport | null;
   try {
-    report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as typeof report;
+    report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as ExportReport;
   } catch {
     report = null;
   }
