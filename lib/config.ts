@@ -7,7 +7,7 @@
 import { ConfigError } from "./errors";
 
 export type DatasetName = "mnist" | "fashion-mnist" | "cifar10" | "folder";
-export type ModelKind = "dense" | "conv";
+export type ModelKind = "dense" | "conv" | "vae";
 export type Activation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "linear";
 export type NoiseKind = "none" | "gaussian" | "salt-and-pepper" | "masking";
 export type LossName = "bce" | "mse";
@@ -38,6 +38,7 @@ export interface ModelConfig {
   activation: Activation;
   codeActivation: Activation;
   noise: NoiseConfig;
+  klWeight: number;
 }
 
 export interface TrainConfig {
@@ -155,9 +156,9 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   "model.kind": {
     type: "string",
     default: "dense",
-    choices: ["dense", "conv"],
+    choices: ["dense", "conv", "vae"],
     alias: "model",
-    doc: "dense: fully connected encoder/decoder; conv: stride-2 convolutions down to the code, transposed convolutions back up.",
+    doc: "dense: fully connected encoder/decoder; conv: stride-2 convolutions down to the code, transposed convolutions back up; vae: a dense variational autoencoder (the code is the mean of a Gaussian; model.klWeight weighs its KL term).",
   },
   "model.codeSize": {
     type: "int",
@@ -192,6 +193,15 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     default: "linear",
     choices: ["relu", "elu", "selu", "tanh", "sigmoid", "linear"],
     doc: "Activation of the code layer. Linear trains clearly better than ReLU at 25 epochs.",
+  },
+  "model.klWeight": {
+    type: "number",
+    default: 1,
+    min: 0,
+    max: 1000,
+    missingMeans: 1,
+    alias: "kl-weight",
+    doc: "VAE only: weight of the KL divergence to N(0, I) against the reconstruction loss (1: the ELBO, per pixel; >1: a beta-VAE).",
   },
   "model.noise.kind": {
     type: "string",

@@ -6,6 +6,9 @@
  * - decoder: code -> pixels in [0, 1] (ends with a sigmoid: usable as is, e.g. in a browser)
  * - decoderLogits: the same layers without the final sigmoid; training uses it so that binary
  *   cross-entropy is computed from logits, which is stable where sigmoid saturates.
+ * - vae only: varianceHead (encoder features -> log-variance of the code) and `variance`
+ *   (images -> log-variance, sharing the encoder's layers). The encoder outputs the mean, so every
+ *   code-based analysis sees the VAE's mean code.
  * Building is seeded: the same config and seed give the same initial weights.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,7 +22,11 @@ export interface Autoencoder {
   encoder: tf.LayersModel;
   decoder: tf.LayersModel;
   decoderLogits: tf.LayersModel;
-  /** Every trainable weight of encoder and decoder (the sigmoid has none). */
+  /** VAE: the layer from the encoder's features to the code's log-variance (saved with the run). */
+  varianceHead?: tf.LayersModel;
+  /** VAE: images -> log-variance of the code [batch, codeSize] (encoder layers + varianceHead). */
+  variance?: tf.LayersModel;
+  /** Every trainable weight of encoder, decoder (the sigmoid has none) and variance head. */
   trainableWeights(): tf.Variable[];
   dispose(): void;
 }
@@ -177,20 +184,40 @@ export function buildAutoencoder(
   const pixels = pixelsPerImage(shape);
   if (config.kind === "conv") checkConvShape(config, shape);
   const encoder =
-    config.kind === "dense"
-      ? buildDenseEncoder(config, pixels, rng)
-      : buildConvEncoder(config, shape, rng);
+    config.kind === "conv"
+      ? buildConvEncoder(config, shape, rng)
+      : buildDenseEncoder(config, pixels, rng);
   const codeInput = tf.input({ shape: [config.codeSize], name: "code_input" });
   const logits =
-    config.kind === "dense"
-      ? buildDenseDecoderLayers(config, pixels, rng, codeInput)
-      : buildConvDecoderLayers(config, shape, rng, codeInput);
+    config.kind === "conv"
+      ? buildConvDecoderLayers(config, shape, rng, codeInput)
+      : buildDenseDecoderLayers(config, pixels, rng, codeInput);
   const pixelsOut = tf.layers
     .activation({ activation: "sigmoid", name: "pixels" })
     .apply(logits) as tf.SymbolicTensor;
   const decoder = tf.model({ inputs: codeInput, outputs: pixelsOut, name: "decoder" });
   const decoderLogits = tf.model({ inputs: codeInput, outputs: logits, name: "decoder_logits" });
-  return assemble(encoder, decoder, decoderLogits);
+  const varianceHead = config.kind === "vae" ? buildVarianceHead(encoder, config) : undefined;
+  return assemble(encoder, decoder, decoderLogits, varianceHead);
+}
+
+/**
+ * VAE: a linear layer from the encoder's features (the code layer's input) to the log-variance
+ * of the code. Zero-initialised kernel and bias: training starts with unit variance everywhere.
+ */
+function buildVarianceHead(encoder: tf.LayersModel, config: ModelConfig): tf.LayersModel {
+  const width = (encoder.getLayer("code").input as tf.SymbolicTensor).shape[1] as number;
+  const features = tf.input({ shape: [width], name: "features" });
+  const logVariance = tf.layers
+    .dense({
+      units: config.codeSize,
+      activation: "linear",
+      name: "log_variance",
+      kernelInitializer: tf.initializers.zeros(),
+      biasInitializer: tf.initializers.zeros(),
+    })
+    .apply(features) as tf.SymbolicTensor;
+  return tf.model({ inputs: features, outputs: logVariance, name: "variance_head" });
 }
 
 /** Wrap loaded or built encoder/decoder models (decoder must end with the sigmoid layer "pixels"). */
@@ -198,7 +225,18 @@ export function assemble(
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   decoderLogits?: tf.LayersModel,
+  varianceHead?: tf.LayersModel,
 ): Autoencoder {
+  // The head reads the encoder's own features, so encoder and variance share their layers.
+  const variance = varianceHead
+    ? tf.model({
+        inputs: encoder.inputs,
+        outputs: varianceHead.apply(
+          encoder.getLayer("code").input as tf.SymbolicTensor,
+        ) as tf.SymbolicTensor,
+        name: "encoder_log_variance",
+      })
+    : undefined;
   const logitsModel =
     decoderLogits ??
     tf.model({
@@ -210,13 +248,18 @@ export function assemble(
     encoder,
     decoder,
     decoderLogits: logitsModel,
+    varianceHead,
+    variance,
     trainableWeights: () =>
-      [...encoder.trainableWeights, ...decoder.trainableWeights].map(
-        (w) => w.read() as tf.Variable,
-      ),
+      [
+        ...encoder.trainableWeights,
+        ...decoder.trainableWeights,
+        ...(varianceHead?.trainableWeights ?? []),
+      ].map((w) => w.read() as tf.Variable),
     dispose() {
       encoder.dispose();
       decoder.dispose();
+      varianceHead?.dispose();
     },
   };
 }

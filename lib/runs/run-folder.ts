@@ -156,6 +156,7 @@ export class RunWriter {
     const optimizerState = await optimizer.getWeights();
     const encoder = await captureModel(model.encoder);
     const decoder = await captureModel(model.decoder);
+    const variance = model.varianceHead ? await captureModel(model.varianceHead) : null;
     const optimizerData = new Float32Array(optimizerState.reduce((n, w) => n + w.tensor.size, 0));
     let offset = 0;
     for (const w of optimizerState) {
@@ -167,6 +168,7 @@ export class RunWriter {
     replaceFolder(path.join(this.folder, "checkpoint"), (tmp) => {
       writeModelFiles(encoder, path.join(tmp, "encoder"));
       writeModelFiles(decoder, path.join(tmp, "decoder"));
+      if (variance) writeModelFiles(variance, path.join(tmp, VARIANCE_FOLDER));
       writeFileAtomic(path.join(tmp, "optimizer.bin"), new Uint8Array(optimizerData.buffer));
       writeJsonAtomic(path.join(tmp, "state.json"), {
         epoch: history.length,
@@ -183,9 +185,11 @@ export class RunWriter {
   async saveModel(model: Autoencoder): Promise<void> {
     const encoder = await captureModel(model.encoder);
     const decoder = await captureModel(model.decoder);
+    const variance = model.varianceHead ? await captureModel(model.varianceHead) : null;
     replaceFolder(path.join(this.folder, "model"), (tmp) => {
       writeModelFiles(encoder, path.join(tmp, "encoder"));
       writeModelFiles(decoder, path.join(tmp, "decoder"));
+      if (variance) writeModelFiles(variance, path.join(tmp, VARIANCE_FOLDER));
     });
   }
 
@@ -296,6 +300,13 @@ export async function loadRunModel(
     loadAutoencoderFrom,
     (stale) => stale.dispose(),
   );
+  if (model && run.config.model.kind === "vae" && !model.variance) {
+    model.dispose();
+    throw new RunError(
+      `Run "${run.record.name}" is a VAE but its ${from} folder has no ${VARIANCE_FOLDER}/ (the log-variance head): ` +
+        `the files are incomplete. Resume the run to write them again, or retrain it.`,
+    );
+  }
   if (!model) {
     throw new RunError(
       from === "model"
@@ -306,12 +317,23 @@ export async function loadRunModel(
   return model;
 }
 
+/** A VAE's variance head is saved beside encoder and decoder (see Autoencoder.varianceHead). */
+const VARIANCE_FOLDER = "variance";
+
 async function loadAutoencoderFrom(folder: string): Promise<Autoencoder> {
-  const encoder = await loadModelFiles(path.join(folder, "encoder"));
+  const loaded: tf.LayersModel[] = [];
   try {
-    return assemble(encoder, await loadModelFiles(path.join(folder, "decoder")));
+    for (const part of ["encoder", "decoder"]) {
+      loaded.push(await loadModelFiles(path.join(folder, part)));
+    }
+    const varianceFolder = path.join(folder, VARIANCE_FOLDER);
+    const variance = fs.existsSync(varianceFolder)
+      ? await loadModelFiles(varianceFolder)
+      : undefined;
+    if (variance) loaded.push(variance);
+    return assemble(loaded[0], loaded[1], undefined, variance);
   } catch (error) {
-    encoder.dispose();
+    for (const m of loaded) m.dispose();
     throw error;
   }
 }

@@ -15,7 +15,7 @@ import { pixelsPerImage } from "../data/types";
 import type { Autoencoder } from "../model/autoencoder";
 import { corrupt } from "../model/noise";
 import { createRng, deriveSeed, permutation } from "../random";
-import { reconstructionLoss } from "./losses";
+import { reconstructionLoss, vaeLoss } from "./losses";
 import { createParallelTrainer, gatherRowsInto } from "./parallel";
 
 /** What one epoch did. Losses are means over pixels and images. */
@@ -150,13 +150,31 @@ export function createTrainStep(
   const variables = model.trainableWeights();
   return (clean, noiseSeed) => {
     const noisy = corrupt(clean, config.model.noise, noiseSeed);
+    const variance = model.variance;
     const cost = optimizer.minimize(
       () =>
-        reconstructionLoss(
-          config.train.loss,
-          clean,
-          model.decoderLogits.apply(model.encoder.apply(noisy)) as tf.Tensor,
-        ),
+        variance
+          ? vaeLoss(
+              config.train.loss,
+              clean,
+              model.encoder.apply(noisy) as tf.Tensor,
+              variance.apply(noisy) as tf.Tensor,
+              // The sampling noise is seeded per step, like shuffles and input noise.
+              tf.randomNormal(
+                [clean.shape[0], config.model.codeSize],
+                0,
+                1,
+                "float32",
+                deriveSeed(noiseSeed, 1),
+              ),
+              (code) => model.decoderLogits.apply(code) as tf.Tensor,
+              config.model.klWeight,
+            )
+          : reconstructionLoss(
+              config.train.loss,
+              clean,
+              model.decoderLogits.apply(model.encoder.apply(noisy)) as tf.Tensor,
+            ),
       true,
       variables,
     ) as tf.Scalar;
@@ -176,6 +194,12 @@ const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve)
 export function checkTrainingData(data: PreparedDataset, config: ExperimentConfig): void {
   const train = data.train;
   const batchSize = config.train.batchSize;
+  if (config.model.kind === "vae" && config.train.workers > 0) {
+    throw new ConfigError(
+      `Config key "train.workers" is ${config.train.workers}, but a VAE trains in one thread only ` +
+        `(its sampling step is not in the worker protocol). Set train.workers to 0.`,
+    );
+  }
   if (train.count === 0)
     throw new AutoencoderLabError("The training set is empty: check data.trainLimit.");
   if (data.validation.count === 0) {
