@@ -4,3 +4,4 @@ export * from "./renderer";
 export * from "./report-run";
 export * from "./report-figures";
 export * from "./report";
+export * from "./save";

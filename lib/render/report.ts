@@ -6,7 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { displayPath } from "../paths";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic";
+import { writeJsonAtomic } from "../runs/atomic";
+import { saveFigure } from "./save";
 import type { FigureRenderer, ImageFormat } from "./renderer";
 import { renderSize } from "./renderer";
 import { REPORT_FIGURES, type ReportFigure } from "./report-figures";
@@ -97,17 +98,20 @@ export async function renderReportFigures(
         const { width, height } = renderSize(fig, options);
         const files: WrittenFile[] = [];
         for (const format of options.formats) {
-          // SVG is vector: scale 1 keeps its intrinsic size the CSS size (the manifest's numbers).
-          const px = format === "png" ? scale : 1;
-          const bytes = await renderer.render(fig, { format, width, height, scale: px });
           const file = `${entry.name}.${format}`;
-          writeFileAtomic(path.join(folder, file), bytes);
+          // SVG is vector: saveFigure keeps its intrinsic size the CSS size (the manifest's numbers).
+          const saved = await saveFigure(fig, path.join(folder, file), {
+            renderer,
+            width,
+            height,
+            scale,
+          });
           files.push({
             format,
             file,
-            width: Math.round(width * px),
-            height: Math.round(height * px),
-            bytes: bytes.length,
+            width: saved.width,
+            height: saved.height,
+            bytes: saved.bytes,
           });
         }
         manifest.figures.push({

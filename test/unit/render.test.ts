@@ -13,6 +13,7 @@ import {
   RenderError,
   findChromium,
   renderSize,
+  saveFigure,
 } from "../../lib/render";
 import { lineFigure, scatter3dFigure, scatterFigure, confusionMatrixFigure } from "../../lib/plots";
 import { createRng } from "../../lib/random";
@@ -162,6 +163,30 @@ test("ChromiumMissingError: a missing CHROMIUM_PATH or executable, or no candida
     );
     // The normal lookup finds the Debian Chromium when CHROMIUM_PATH is unset.
     assert.equal(findChromium({ env: {} }), renderer.executablePath);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("saveFigure: the format follows the extension, sizes are reported, other names refused", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ae-save-"));
+  try {
+    const png = await saveFigure(line(), path.join(dir, "a.png"), {
+      renderer,
+      scale: 2,
+      width: 300,
+      height: 200,
+    });
+    assert.deepEqual([png.format, png.width, png.height], ["png", 600, 400]);
+    assert.deepEqual(pngSize(fs.readFileSync(png.file)), { width: 600, height: 400 });
+    const svg = await saveFigure(line(), path.join(dir, "a.svg"), { renderer, scale: 2 });
+    assert.deepEqual([svg.format, svg.width, svg.height], ["svg", 760, 440]);
+    assert.equal((await renderer.inspectSvg(fs.readFileSync(svg.file, "utf8"))).width, 760);
+    await assert.rejects(
+      saveFigure(line(), path.join(dir, "a.jpg"), { renderer }),
+      /name the file \.png or \.svg/,
+    );
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["a.png", "a.svg"]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
