@@ -15,11 +15,11 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { quickRequested, resolveConfig, type ExperimentConfig } from "../lib/config";
+import { ensuredRunLine, ensureRun } from "../lib/apps/variants";
+import { quickRequested, resolveConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import type { ReconstructionReport } from "../lib/metrics";
-import { loadRun, RunError, runFolder } from "../lib/runs/run-folder";
-import { runExperiment } from "../lib/train/experiment";
+import { runFolder } from "../lib/runs/run-folder";
 import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
@@ -27,41 +27,6 @@ import { projectPath } from "../lib/paths";
 import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
-
-type ReferenceState =
-  { kind: "absent" } | { kind: "complete"; metrics: ReconstructionReport } | { kind: "unfinished" };
-
-/**
- * What to do with runs/reference: train it (absent), reuse it (completed with this very config),
- * or resume it (same config, killed or interrupted). A reference trained with another config
- * (the defaults changed) is renamed aside, never deleted, and a new one is trained.
- */
-function referenceState(config: ExperimentConfig): ReferenceState {
-  const folder = runFolder(REFERENCE_RUN, config.train.runsDir);
-  if (!fs.existsSync(folder)) return { kind: "absent" };
-  const setAside = (why: string, stamp: string): ReferenceState => {
-    const aside = `${folder}-${stamp.replace(/[-:.]/g, "").slice(0, 15)}`;
-    fs.renameSync(folder, aside);
-    console.log(`main: ${folder} ${why}; kept it as ${aside} and will train a new one`);
-    return { kind: "absent" };
-  };
-  let run: ReturnType<typeof loadRun>;
-  try {
-    run = loadRun(folder);
-  } catch (error) {
-    // Written by an older version (config keys changed) or damaged: keep it, train afresh.
-    if (!(error instanceof RunError)) throw error;
-    console.log(`main: ${error.message}`);
-    return setAside("cannot be loaded", fs.statSync(folder).mtime.toISOString());
-  }
-  if (JSON.stringify(run.config) !== JSON.stringify(config)) {
-    return setAside("was trained with another config", run.record.createdAt);
-  }
-  if (run.record.status === "completed" && run.metrics) {
-    return { kind: "complete", metrics: (run.metrics as { test: ReconstructionReport }).test };
-  }
-  return { kind: "unfinished" };
-}
 
 function filesUnder(dir: string, extension = ".js"): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -108,25 +73,17 @@ async function exportNotebooks(force: boolean): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const retrain = argv.includes("--retrain");
-  const config = resolveConfig({ train: { runName: REFERENCE_RUN } });
+  const base = resolveConfig();
   if (retrain)
-    fs.rmSync(runFolder(REFERENCE_RUN, config.train.runsDir), { recursive: true, force: true });
-  const state = referenceState(config);
-  if (state.kind === "complete") {
-    console.log(
-      `main: reference run already trained (${runFolder(REFERENCE_RUN, config.train.runsDir)}); --retrain to train again`,
-    );
-    console.log(formatReport(state.metrics));
-  } else {
-    if (state.kind === "unfinished")
-      console.log("main: resuming the unfinished reference run from its last checkpoint");
-    const result = await runExperiment(config, {
-      reporter: terminalReporter(),
-      resume: state.kind === "unfinished",
-    });
-    if (result.metrics) console.log(formatReport(result.metrics));
-    result.model.dispose();
-  }
+    fs.rmSync(runFolder(REFERENCE_RUN, base.train.runsDir), { recursive: true, force: true });
+  // Reused when completed with this very config, resumed when killed or interrupted; one trained
+  // with another config (the defaults changed) or unreadable is renamed aside, never deleted.
+  const reference = await ensureRun(REFERENCE_RUN, {}, { base, reporter: terminalReporter() });
+  console.log(`main: ${ensuredRunLine(reference)}`);
+  if (reference.setAsideTo)
+    console.log(`main: the previous reference run is kept in ${reference.setAsideTo}`);
+  const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
+  if (metrics?.test) console.log(formatReport(metrics.test));
   if (!argv.includes("--skip-notebooks")) await exportNotebooks(argv.includes("--force-notebooks"));
 }
 
