@@ -3,6 +3,7 @@
  * (decoded, it shows how the digits are laid out in the latent plane and what lies between them).
  */
 import { AutoencoderLabError } from "../errors";
+import { createRng } from "../random";
 
 export class GenerationInputError extends AutoencoderLabError {}
 
@@ -67,4 +68,40 @@ export function latentGrid(
     }
   }
   return { codes: grid, xs, ys, steps };
+}
+
+/**
+ * `count` random codes of length `dim` (count × dim), seeded: from N(0, I) — a VAE's prior — or,
+ * given `fitTo` (n × dim codes), from the diagonal Gaussian with those codes' per-dimension mean
+ * and standard deviation (the best a plain autoencoder, which has no prior, can offer).
+ */
+export function gaussianCodes(
+  count: number,
+  dim: number,
+  seed: number,
+  fitTo?: Float32Array,
+): Float32Array {
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(dim) || dim < 1) {
+    throw new GenerationInputError(
+      `gaussianCodes: count ${count} and dim ${dim} must be positive integers.`,
+    );
+  }
+  const mean = new Float64Array(dim);
+  const sd = new Float64Array(dim).fill(1);
+  if (fitTo) {
+    if (fitTo.length === 0 || fitTo.length % dim !== 0) {
+      throw new GenerationInputError(
+        `gaussianCodes: the codes to fit hold ${fitTo.length} values, not rows of ${dim}.`,
+      );
+    }
+    const n = fitTo.length / dim;
+    for (let i = 0; i < fitTo.length; i++) mean[i % dim] += fitTo[i] / n;
+    const sq = new Float64Array(dim);
+    for (let i = 0; i < fitTo.length; i++) sq[i % dim] += (fitTo[i] - mean[i % dim]) ** 2;
+    for (let d = 0; d < dim; d++) sd[d] = Math.sqrt(sq[d] / Math.max(1, n - 1));
+  }
+  const rng = createRng(seed);
+  const out = new Float32Array(count * dim);
+  for (let i = 0; i < out.length; i++) out[i] = mean[i % dim] + sd[i % dim] * rng.normal();
+  return out;
 }
