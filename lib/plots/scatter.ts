@@ -13,6 +13,8 @@ export interface ScatterPoints {
   y: ArrayLike<number>;
   /** Class of each point (colour and legend entry); none: one colour. */
   labels?: ArrayLike<number>;
+  /** Same as `labels` (the name notes/interfaces.md used); give one of the two. */
+  label?: ArrayLike<number>;
   /** Hover text per point (e.g. "test #123"); costs ~10 bytes a point in the spec. */
   text?: readonly string[];
 }
@@ -132,6 +134,12 @@ function classTraces(
   type: string,
   options: ScatterOptions,
 ): Trace[] {
+  if (points.label && points.labels && points.label !== points.labels) {
+    throw new PlotInputError(
+      "scatter: both `labels` and `label` given; pass the classes once, as `labels`.",
+    );
+  }
+  points = { ...points, labels: points.labels ?? points.label };
   const arrays: Record<string, ArrayLike<unknown>> = { x: points.x, y: points.y };
   if (points.z) arrays.z = points.z;
   if (points.labels) arrays.labels = points.labels;

@@ -36,6 +36,12 @@ test("scatterFigure: one trace per class in ascending order, points split by lab
   assert.equal((axis(fig.layout, "xaxis").title as Obj).text, "t-SNE 1");
   assert.equal(axis(fig.layout, "yaxis").scaleanchor, "x");
   assert.equal(fig.layout.showlegend, true);
+  const alias = scatterFigure({ x: [0, 1], y: [0, 1], label: [1, 0] });
+  assert.deepEqual(
+    alias.data.map((t) => t.name),
+    ["0", "1"],
+  );
+  assert.throws(() => scatterFigure({ x: [0], y: [0], label: [1], labels: [0] }), /both/);
   const plain = scatterFigure({ x: [1], y: [2] }, { webgl: true });
   assert.equal(plain.data.length, 1);
   assert.equal(plain.data[0].type, "scattergl");
