@@ -21,7 +21,13 @@ import { perImageError } from "../metrics";
 import type { Autoencoder } from "../model/autoencoder";
 import { createRng } from "../random";
 import { encodeSet, mapBatches } from "../train/evaluate";
-import { precisionRecallCurve, rocCurve, type PrCurve, type RocCurve } from "./roc";
+import {
+  precisionRecallCurve,
+  rocCurve,
+  thresholdFromNegatives,
+  type PrCurve,
+  type RocCurve,
+} from "./roc";
 
 /** The anomaly scores this module computes, in table order. */
 export const ANOMALY_SCORES = ["bce", "mse", "unionMse", "relative", "latent"] as const;
@@ -340,4 +346,103 @@ export function heldOutDetection(
   const out = {} as Record<AnomalyScoreName, RocCurve>;
   for (const name of names) out[name] = rocCurve(scores[name], positives);
   return out;
+}
+
+/** Per image, the share of its pixels that are ink (value > inkThreshold). */
+export function inkShare(
+  set: ImageSet,
+  pixels: number,
+  inkThreshold = INK_THRESHOLD,
+): Float32Array {
+  const out = new Float32Array(set.count);
+  for (let n = 0; n < set.count; n++) {
+    let ink = 0;
+    for (let i = n * pixels, end = i + pixels; i < end; i++)
+      if (set.images[i] > inkThreshold) ink++;
+    out[n] = ink / pixels;
+  }
+  return out;
+}
+
+/** Pearson correlation of two equally long series (NaN when one is constant). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length || a.length < 2) {
+    throw new AnomalyInputError(
+      `pearson: need two series of the same length ≥ 2, got ${a.length} and ${b.length}.`,
+    );
+  }
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < a.length; i++) [ma, mb] = [ma + a[i] / a.length, mb + b[i] / a.length];
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const [da, db] = [a[i] - ma, b[i] - mb];
+    [sab, saa, sbb] = [sab + da * db, saa + da * da, sbb + db * db];
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/**
+ * The ink bias in numbers: per set, its mean ink share and the mean of each score; and a last
+ * row with, for the first set (the normal images), the correlation of each score with ink share
+ * over its images. A score that tracks ink rather than strangeness correlates strongly.
+ */
+export function inkBiasTable(
+  entries: readonly { name: string; set: ImageSet; scores: AnomalyScores }[],
+  pixels: number,
+): Record<string, unknown>[] {
+  const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, x) => s + x, 0) / v.length;
+  const rows: Record<string, unknown>[] = entries.map((e) => ({
+    set: e.name,
+    "ink share": Number(mean(inkShare(e.set, pixels)).toFixed(3)),
+    ...Object.fromEntries(ANOMALY_SCORES.map((k) => [k, Number(mean(e.scores[k]).toPrecision(3))])),
+  }));
+  if (entries.length > 0) {
+    const first = entries[0];
+    const ink = inkShare(first.set, pixels);
+    rows.push({
+      set: `correlation with ink share (${first.name})`,
+      "ink share": 1,
+      ...Object.fromEntries(
+        ANOMALY_SCORES.map((k) => [k, Number(pearson(ink, first.scores[k]).toFixed(2))]),
+      ),
+    });
+  }
+  return rows;
+}
+
+/** Share of `scores` at or above `threshold` (the rule that flags an image). */
+export function flaggedShare(scores: ArrayLike<number>, threshold: number): number {
+  let flagged = 0;
+  for (let i = 0; i < scores.length; i++) if (scores[i] >= threshold) flagged++;
+  return scores.length === 0 ? NaN : flagged / scores.length;
+}
+
+/**
+ * Per score: the threshold for `targetFpr` chosen on normal validation images only
+ * (thresholdFromNegatives), the false-positive rate it reaches on normal test images, and the
+ * share of each out-of-distribution set it flags (TPR).
+ */
+export function thresholdTable(
+  validationNormal: AnomalyScores,
+  testNormal: AnomalyScores,
+  outOfDistribution: readonly { name: string; scores: AnomalyScores }[],
+  targetFpr: number,
+  scores: readonly AnomalyScoreName[] = ANOMALY_SCORES,
+): Record<string, unknown>[] {
+  return scores.map((s) => {
+    const choice = thresholdFromNegatives(validationNormal[s], targetFpr);
+    const row: Record<string, unknown> = {
+      score: s,
+      threshold: Number(choice.threshold.toPrecision(4)),
+      "FPR validation": Number(choice.fpr.toFixed(3)),
+      "FPR test digits": Number(flaggedShare(testNormal[s], choice.threshold).toFixed(3)),
+    };
+    for (const o of outOfDistribution) {
+      row[`TPR ${o.name}`] = Number(flaggedShare(o.scores[s], choice.threshold).toFixed(3));
+    }
+    return row;
+  });
 }

@@ -11,6 +11,11 @@ import {
   detectionResults,
   detectionTable,
   fitLatentGaussian,
+  flaggedShare,
+  inkBiasTable,
+  inkShare,
+  pearson,
+  thresholdTable,
   heldOutDetection,
   labelledScores,
   mahalanobis,
@@ -178,4 +183,42 @@ test("a model trained briefly on MNIST tells test digits from noise images", asy
   ]);
   for (const r of results) assert.ok(r.roc.auroc > 0.95, `${r.score}: AUROC ${r.roc.auroc}`);
   model.dispose();
+});
+
+test("ink share, Pearson correlation, the ink-bias table and the threshold table", () => {
+  const set = {
+    images: Float32Array.from([1, 0, 0.05, 0, 0.5, 1, 1, 0]),
+    labels: new Uint8Array(2),
+    count: 2,
+  };
+  assert.deepEqual(Array.from(inkShare(set, 4)), [0.25, 0.75]);
+  assert.ok(near(pearson([1, 2, 3], [2, 4, 6]), 1) && near(pearson([1, 2, 3], [3, 2, 1]), -1));
+  assert.ok(Number.isNaN(pearson([1, 1, 1], [1, 2, 3])));
+  assert.throws(() => pearson([1], [1]), AnomalyInputError);
+  const scores = (values: number[]): AnomalyScores =>
+    Object.fromEntries(ANOMALY_SCORES.map((k) => [k, Float32Array.from(values)])) as AnomalyScores;
+  const bias = inkBiasTable([{ name: "normal", set, scores: scores([1, 3]) }], 4);
+  assert.deepEqual(bias[0], {
+    set: "normal",
+    "ink share": 0.5,
+    bce: 2,
+    mse: 2,
+    unionMse: 2,
+    relative: 2,
+    latent: 2,
+  });
+  assert.equal(bias[1].bce, 1, "score grows with ink: correlation 1");
+  assert.equal(flaggedShare([0.1, 0.5, 0.9, 0.5], 0.5), 0.75);
+  // Validation normals 1..20: at 10% the threshold is 19 (two of twenty at or above it).
+  const validation = scores(Array.from({ length: 20 }, (_, i) => i + 1));
+  const rows = thresholdTable(
+    validation,
+    scores([5, 19.5, 20, 1]),
+    [{ name: "odd", scores: scores([18, 25]) }],
+    0.1,
+    ["mse"],
+  );
+  assert.deepEqual(rows, [
+    { score: "mse", threshold: 19, "FPR validation": 0.1, "FPR test digits": 0.5, "TPR odd": 0.5 },
+  ]);
 });

@@ -5,10 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { AnomalyInputError } from "../../lib/apps/anomaly";
+import { heldOutStudy, heldOutTable, heldOutVariants } from "../../lib/apps/heldout";
 import {
   ensureRun,
   ensureRuns,
   ensuredRunLine,
+  findPlainRun,
   runState,
   variantConfig,
 } from "../../lib/apps/variants";
@@ -122,4 +125,33 @@ test("ensureRuns loads the dataset itself and reports each run; a wrong dataset 
   const before = tf.memory().numTensors;
   await ensureRun("sp", { model: { noise: { kind: "salt-and-pepper", level: 0.2 } } }, { base });
   assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+});
+
+test("findPlainRun skips runs with noise or excluded classes; heldOutStudy scores a held-out run", async () => {
+  assert.equal(findPlainRun(runsDir, "variant-a")?.record.name, "variant-a");
+  // heldout-7 excludes a class and sp has noise: the newest plain run is "stopped".
+  assert.equal(findPlainRun(runsDir, "heldout-7")?.record.name, "stopped");
+  assert.equal(findPlainRun(runsDir, "missing")?.record.name, "stopped");
+  assert.equal(findPlainRun(path.join(runsDir, "nothing-here")), null);
+  const held = (await ensureRun("heldout-7", { data: { excludeClasses: [7] } }, { base })).run;
+  const [result] = await heldOutStudy([held], mnist);
+  assert.equal(result.held, 7);
+  assert.deepEqual(Object.keys(result.curves), ["bce", "mse", "unionMse", "relative", "latent"]);
+  for (const curve of Object.values(result.curves)) {
+    assert.ok(curve.auroc >= 0 && curve.auroc <= 1);
+    assert.ok(curve.positives > 0 && curve.positives + curve.negatives === 64);
+  }
+  assert.deepEqual(
+    heldOutTable([result]).map((r) => r["held-out class"]),
+    ["7", "mean"],
+  );
+  assert.deepEqual(
+    heldOutVariants([0, 3]).map((v) => [v.name, v.overrides]),
+    [
+      ["heldout-0", { "data.excludeClasses": [0] }],
+      ["heldout-3", { "data.excludeClasses": [3] }],
+    ],
+  );
+  const plain = findPlainRun(runsDir, "variant-a") as NonNullable<ReturnType<typeof findPlainRun>>;
+  await assert.rejects(heldOutStudy([plain], mnist), AnomalyInputError);
 });
