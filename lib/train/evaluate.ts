@@ -19,14 +19,16 @@ export function mapBatches(
   const out = new Float32Array(set.count * width);
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
-    const values = tf.tidy(() => {
-      const x = tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [
-        end - start,
-        pixels,
-      ]);
-      return fn(x).dataSync() as Float32Array;
-    });
-    out.set(values, start * width);
+    // tidy must return the tensor, not its values: tidy walks whatever it returns looking for
+    // tensors, key by key, and a 784,000-value typed array takes it ~0.5 s per batch.
+    const y = tf.tidy(() =>
+      fn(tf.tensor2d(set.images.subarray(start * pixels, end * pixels), [end - start, pixels])),
+    );
+    try {
+      out.set(y.dataSync() as Float32Array, start * width);
+    } finally {
+      y.dispose();
+    }
   }
   return out;
 }
