@@ -321,17 +321,22 @@ export async function loadOrEncodeCodes(
   const loaded = typeof run === "string" ? loadRun(run, options.runsDir) : run;
   const from = options.from ?? "model";
   const fingerprint = codesFingerprint(loaded, split, from);
-  let data: PreparedDataset | undefined = options.data;
-  const imagesFrom = (labels: Uint8Array) => async (): Promise<Float32Array> => {
-    data ??= await prepareRunData(loaded);
-    const set = splitOf(data, split);
-    if (set.count !== labels.length || set.labels.some((l, i) => l !== labels[i])) {
-      throw new RunError(
-        `The ${split} images of run "${loaded.record.name}" (${set.count}) no longer match its cached codes (${labels.length}): ` +
-          `the dataset files changed. Delete ${codesFolder(loaded.folder)} to encode again.`,
-      );
-    }
-    return set.images;
+  // Closures below keep only the split's images, never the whole prepared dataset (hundreds of MB).
+  const given = options.data;
+  const imagesFrom = (labels: Uint8Array) => {
+    let images: Float32Array | null = null;
+    return async (): Promise<Float32Array> => {
+      if (images) return images;
+      const set = splitOf(given ?? (await prepareRunData(loaded)), split);
+      if (set.count !== labels.length || set.labels.some((l, i) => l !== labels[i])) {
+        throw new RunError(
+          `The ${split} images of run "${loaded.record.name}" (${set.count}) no longer match its cached codes (${labels.length}): ` +
+            `the dataset files changed. Delete ${codesFolder(loaded.folder)} to encode again.`,
+        );
+      }
+      images = set.images;
+      return images;
+    };
   };
 
   let reason: string;
@@ -355,7 +360,7 @@ export async function loadOrEncodeCodes(
   }
 
   const started = performance.now();
-  data ??= await prepareRunData(loaded);
+  const data = given ?? (await prepareRunData(loaded));
   const set = splitOf(data, split);
   if (set.count === 0) {
     throw new RunError(`Run "${loaded.record.name}" has no ${split} images to encode.`);

@@ -45,3 +45,5 @@ export {
   type NmiAverage,
   type SilhouetteOptions,
 } from "./cluster-metrics";
+export * from "./walks";
+export * from "./references";
