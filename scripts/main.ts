@@ -78,7 +78,15 @@ async function main(argv: string[]): Promise<void> {
     fs.rmSync(runFolder(REFERENCE_RUN, base.train.runsDir), { recursive: true, force: true });
   // Reused when completed with this very config, resumed when killed or interrupted; one trained
   // with another config (the defaults changed) or unreadable is renamed aside, never deleted.
-  const reference = await ensureRun(REFERENCE_RUN, {}, { base, reporter: terminalReporter() });
+  const reference = await ensureRun(
+    REFERENCE_RUN,
+    {},
+    {
+      base,
+      reporter: terminalReporter(),
+      variant: false,
+    },
+  );
   console.log(`main: ${ensuredRunLine(reference)}`);
   if (reference.setAsideTo)
     console.log(`main: the previous reference run is kept in ${reference.setAsideTo}`);

@@ -36,6 +36,11 @@ export interface EnsureRunOptions {
    * `<name>-<created stamp>` and trains anew; "error" throws a RunError instead.
    */
   onOtherConfig?: "set-aside" | "error";
+  /**
+   * Record the run as a comparison variant, which notebooks skip when they pick "the latest
+   * finished run" (RunRecord.variant). Default true; the main job's reference run passes false.
+   */
+  variant?: boolean;
 }
 
 export interface EnsuredRun {
@@ -166,6 +171,7 @@ export async function ensureRun(
     resume,
     reporter: options.reporter,
     signal: options.signal,
+    variant: options.variant ?? true,
     data: prepareDataset(dataset, config.data, config.seed),
   });
   result.model.dispose();

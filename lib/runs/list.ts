@@ -37,6 +37,8 @@ export interface RunSummary {
   bestValLoss: number | null;
   /** 1-based epoch of the lowest validation loss. */
   bestEpoch: number | null;
+  /** Trained as a comparison variant by a notebook (RunRecord.variant). */
+  variant: boolean;
   /** What is wrong with the folder, when something is (the summary is then partial). */
   error?: string;
 }
@@ -86,6 +88,7 @@ export function summarizeRun(folder: string): RunSummary {
     finalValLoss: null,
     bestValLoss: null,
     bestEpoch: null,
+    variant: false,
   };
   const problems: string[] = [];
   try {
@@ -99,6 +102,7 @@ export function summarizeRun(folder: string): RunSummary {
     summary.updatedAt = typeof record.updatedAt === "string" ? record.updatedAt : null;
     summary.epochsDone = typeof record.epochsDone === "number" ? record.epochsDone : 0;
     if (typeof record.name === "string") summary.name = record.name;
+    summary.variant = record.variant === true;
   } catch (error) {
     problems.push(message(error));
   }
@@ -213,7 +217,8 @@ export function runsTable(summaries: readonly RunSummary[]): Record<string, unkn
 /**
  * The runs a notebook should show. Given names, exactly those (an unknown or damaged one, or
  * one without a finished epoch, is a RunError). Given none: the newest finished run first, then
- * up to `others` more of the newest undamaged runs with at least one epoch. Throws NoRunsError,
+ * up to `others` more of the newest undamaged runs with at least one epoch; runs trained as
+ * comparison variants (RunRecord.variant) come after all others. Throws NoRunsError,
  * saying how to train one, when `runsDir` holds no usable run.
  */
 export function selectRuns(
@@ -241,7 +246,10 @@ export function selectRuns(
       return found;
     });
   }
-  const usable = all.filter((s) => !s.error && s.epochsDone > 0);
+  // Comparison variants (rd-code-8, heldout-3, ...) come after the runs a user trained.
+  const usable = all
+    .filter((s) => !s.error && s.epochsDone > 0)
+    .sort((a, b) => Number(a.variant) - Number(b.variant));
   const first = usable.find((s) => matches(s, { status: "finished" })) ?? usable[0];
   if (!first) {
     throw new NoRunsError(

@@ -43,6 +43,12 @@ export interface RunRecord {
   versions: { node: string; tfjs: string };
   /** Set when status is failed. */
   error?: string;
+  /**
+   * True for a run trained as one of a set of comparison models (a notebook's rate–distortion,
+   * held-out-digit, denoising or VAE models, via ensureRun): the run a notebook picks by default
+   * ("the latest finished run") skips these.
+   */
+  variant?: boolean;
 }
 
 /** Something about a run folder is wrong: missing, locked, damaged, or incompatible. */
@@ -98,7 +104,12 @@ export class RunWriter {
    */
   static open(
     config: ExperimentConfig,
-    options: { resume?: boolean; backend: string; dataset: RunRecord["dataset"] },
+    options: {
+      resume?: boolean;
+      backend: string;
+      dataset: RunRecord["dataset"];
+      variant?: boolean;
+    },
   ): RunWriter {
     const name = checkRunName(config.train.runName ?? generateRunName(config));
     const folder = projectPath(config.train.runsDir, name);
@@ -129,6 +140,7 @@ export class RunWriter {
       epochsDone: previous?.epochsDone ?? 0,
       dataset: options.dataset,
       versions: { node: process.version, tfjs: tf.version.tfjs },
+      ...((previous?.variant ?? options.variant) ? { variant: true } : {}),
     };
     const writer = new RunWriter(folder, name, record);
     try {

@@ -49,6 +49,8 @@ export interface ExperimentOptions {
   /** Abort to stop after the current batch (the last checkpoint is kept). */
   signal?: AbortSignal;
   reporter?: ProgressReporter;
+  /** Mark the run as a comparison variant (see RunRecord.variant). */
+  variant?: boolean;
   /** Data already loaded and prepared with this config (saves reloading in a notebook). */
   data?: PreparedDataset;
 }
@@ -96,6 +98,7 @@ export async function runExperiment(
 
   const writer = RunWriter.open(config, {
     resume: options.resume,
+    variant: options.variant,
     backend: describeBackend(backend),
     dataset: {
       name: data.name,

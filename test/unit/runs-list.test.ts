@@ -39,6 +39,7 @@ interface RunSpec {
   createdAt: string;
   history?: EpochRecord[];
   config?: (c: ExperimentConfig) => void;
+  variant?: boolean;
 }
 
 function writeRun(runsDir: string, spec: RunSpec): string {
@@ -54,6 +55,7 @@ function writeRun(runsDir: string, spec: RunSpec): string {
     epochsDone: history.length,
     dataset: { name: "mnist", files: [], train: 50000, validation: 10000, test: 10000 },
     versions: { node: process.version, tfjs: "4.22.0" },
+    ...(spec.variant ? { variant: true } : {}),
   };
   const config = defaultConfig();
   config.train.runName = spec.name;
@@ -216,6 +218,44 @@ test("selectRuns: named runs in order, or the latest finished run plus up to N o
     () => selectRuns(["nope"], dir),
     (e: unknown) =>
       e instanceof RunError && /No run named "nope".*Runs there: run-empty/.test(e.message),
+  );
+});
+
+test("selectRuns by default puts comparison variants after the runs a user trained", () => {
+  const dir = newRunsDir();
+  writeRun(dir, { name: "mine", createdAt: "2026-11-01T00:00:00.000Z", history: epochs([0.2]) });
+  for (const [i, name] of ["rd-code-2", "heldout-3"].entries()) {
+    writeRun(dir, {
+      name,
+      createdAt: `2026-11-0${i + 2}T00:00:00.000Z`,
+      history: epochs([0.3]),
+      variant: true,
+    });
+  }
+  assert.deepEqual(
+    selectRuns([], dir).map((r) => [r.name, r.variant]),
+    [
+      ["mine", false],
+      ["heldout-3", true],
+      ["rd-code-2", true],
+    ],
+  );
+  // Named explicitly, a variant is as selectable as any run.
+  assert.deepEqual(
+    selectRuns(["rd-code-2"], dir).map((r) => r.name),
+    ["rd-code-2"],
+  );
+  // With only variants, the newest finished one is still shown rather than nothing.
+  const onlyVariants = newRunsDir();
+  writeRun(onlyVariants, {
+    name: "vae-2",
+    createdAt: "2026-11-01T00:00:00.000Z",
+    history: epochs([0.3]),
+    variant: true,
+  });
+  assert.deepEqual(
+    selectRuns([], onlyVariants).map((r) => r.name),
+    ["vae-2"],
   );
 });
 
