@@ -153,9 +153,22 @@ function readValue(src: string, from: number): { value: string; end: number } {
   return { value: src.slice(from, i).trim(), end: i };
 }
 
+const TOKEN = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[A-Za-z_$][\w$.]*|\S/g;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const unquote = (token: string) => (/^["']/.test(token) ? token.slice(1, -1) : token);
+
+/** Config key of a dotted key or a top-level alias, e.g. "latent" -> "model.codeSize". */
+function configKeyOf(name: string, topLevel: boolean): string | null {
+  if (FIELDS[name]) return name;
+  if (!topLevel) return null;
+  const hit = Object.entries(FIELDS).find(([, spec]) => spec.alias === name);
+  return hit ? hit[0] : null;
+}
+
 /**
- * Variables the notebook passes to config keys, from `"model.codeSize": codeSize` (or
- * `seed: seed`) anywhere in its code cells: config key -> variable names, in order.
+ * Variables the notebook passes to config keys in its `resolveConfig(...)` calls, dotted
+ * (`"model.codeSize": codeSize ?? undefined`), nested (`data: { dataset: dataset }`) or by alias
+ * (`{ epochs: epochs }`): config key -> variable names, in order of appearance.
  */
 export function configBindings(nb: NotebookLike): Map<string, string[]> {
   const code = nb.cells
@@ -163,9 +176,37 @@ export function configBindings(nb: NotebookLike): Map<string, string[]> {
     .map(cellSource)
     .join("\n");
   const out = new Map<string, string[]>();
-  const re = /["']?([A-Za-z]+(?:\.[A-Za-z]+)*)["']?\s*:\s*([A-Za-z_$][\w$]*)/g;
-  for (let m = re.exec(code); m; m = re.exec(code)) {
-    if (FIELDS[m[1]]) out.set(m[1], [...(out.get(m[1]) ?? []), m[2]]);
+  for (
+    let at = code.indexOf("resolveConfig(");
+    at >= 0;
+    at = code.indexOf("resolveConfig(", at + 1)
+  ) {
+    let depth = 0;
+    let end = at + "resolveConfig".length;
+    for (; end < code.length; end++) {
+      if (code[end] === "(") depth++;
+      else if (code[end] === ")" && --depth === 0) break;
+    }
+    const tokens = code.slice(at + "resolveConfig(".length, end).match(TOKEN) ?? [];
+    const stack: string[] = [];
+    tokens.forEach((token, t) => {
+      if (token === "{") {
+        const keyToken = t >= 2 && tokens[t - 1] === ":" ? tokens[t - 2] : "";
+        stack.push(/^["']/.test(keyToken) || IDENTIFIER.test(keyToken) ? unquote(keyToken) : "");
+      } else if (token === "}") {
+        stack.pop();
+      } else if (token === ":" && t >= 1 && IDENTIFIER.test(tokens[t + 1] ?? "")) {
+        const keyToken = tokens[t - 1];
+        if (!/^["']/.test(keyToken) && !IDENTIFIER.test(keyToken)) return; // e.g. `cond ? {} : {...}`
+        const path = [...stack.filter((k) => k !== ""), unquote(keyToken)].join(".");
+        const key = configKeyOf(
+          path,
+          stack.every((k) => k === ""),
+        );
+        if (key) out.set(key, [...(out.get(key) ?? []), tokens[t + 1]]);
+      }
+    });
+    at = end;
   }
   return out;
 }
@@ -216,27 +257,33 @@ export function notebookParameters(
     });
     decl.lastIndex = end;
   }
-  // Config flags: the key's alias and the dotted key reach the variable bound to that key, or
-  // else a parameter named like the key's last part(s) (model.noise.level -> noiseLevel).
+  // Config flags: a variable the notebook passes to a config key (resolveConfig) takes the key's
+  // alias and dotted key, and its values are checked like the config checks them. A parameter
+  // merely named like a key's last part(s) (runName ~ train.runName) only gets the alias.
   const byName = new Map(params.map((p) => [p.name, p]));
   const bindings = configBindings(nb);
   const taken = new Set(params.flatMap((p) => p.flags));
+  const addFlag = (param: NotebookParameter, flag: string | undefined) => {
+    if (flag && !taken.has(flag)) {
+      param.flags.push(flag);
+      taken.add(flag);
+    }
+  };
   for (const [key, spec] of Object.entries(FIELDS)) {
+    const bound = (bindings.get(key) ?? []).map((v) => byName.get(v)).find((p) => p);
+    if (bound) {
+      bound.configKey ??= key;
+      addFlag(bound, spec.alias);
+      addFlag(bound, key);
+      continue;
+    }
     const parts = key.split(".");
     const guesses = [
-      ...(bindings.get(key) ?? []),
       parts[parts.length - 1],
-      parts.length > 1 ? parameterName(flagName(parts.slice(-2).join("-"))) : undefined,
+      parts.length > 1 ? parameterName(flagName(parts.slice(-2).join("-"))) : "",
     ];
-    const param = guesses.map((g) => (g ? byName.get(g) : undefined)).find((p) => p);
-    if (!param) continue;
-    param.configKey ??= key;
-    for (const flag of [spec.alias, key]) {
-      if (flag && !taken.has(flag)) {
-        param.flags.push(flag);
-        taken.add(flag);
-      }
-    }
+    const named = guesses.map((g) => byName.get(g)).find((p) => p);
+    if (named) addFlag(named, spec.alias);
   }
   return params;
 }

@@ -154,6 +154,25 @@ describe("parameters typed by their declaration", () => {
     rejectsWith(() => parseParameterFlags(params, ["--n", "null"]), /expects number/);
   });
 
+  it("binds config flags only to variables passed to resolveConfig (dotted, nested, alias, in a ternary)", () => {
+    const nb = cells(
+      "let ds = 'mnist';\nlet e: number | null = null;\nlet size = 8;\nlet runName: string | null = null;\nlet batchSize = 1000;",
+      'const c = ae.resolveConfig(q ? {} : { data: { dataset: ds }, epochs: e, "model.codeSize": size ?? undefined });',
+      "const r = ae.loadRun(runName); reconstruct({ batchSize: batchSize });",
+    );
+    const byName = new Map(notebookParameters(nb).map((p) => [p.name, p]));
+    assert.deepEqual(byName.get("ds")?.flags, ["ds", "dataset", "data.dataset"]);
+    assert.deepEqual(byName.get("e")?.flags, ["e", "epochs", "train.epochs"]);
+    assert.deepEqual(byName.get("size")?.flags, ["size", "latent", "model.codeSize"]);
+    // Named like a config key but not passed to resolveConfig: the alias only, no config check.
+    assert.deepEqual(byName.get("runName")?.flags, ["run-name", "run"]);
+    assert.equal(byName.get("batchSize")?.configKey, null);
+    assert.deepEqual(parseParameterFlags([...byName.values()], ["--batch-size", "100000"]), {
+      batchSize: 100000,
+    });
+    rejectsWith(() => parseParameterFlags([...byName.values()], ["--latent", "0"]), /at least 1/);
+  });
+
   it("names a notebook without a parameters cell", () => {
     rejectsWith(
       () => notebookParameters({ cells: [{ cell_type: "code", source: "let x = 1;" }] }, "x.ipynb"),
