@@ -13,6 +13,7 @@
  *
  * Everything lives in flat typed arrays (the quadtree too), so an iteration allocates nothing.
  */
+import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { AutoencoderLabError } from "../errors";
@@ -65,10 +66,12 @@ export interface TsneOptions {
   /** Iterations between progress reports (default 50). */
   progressEvery?: number;
   /**
-   * Threads for the repulsive forces: 1, or 2 to use a worker thread (same result, bit for bit;
-   * helps only when a second core is free). Default 1.
+   * Threads for the repulsive forces: 1, or 2 to add a worker thread (same result, bit for bit).
+   * "auto" (default) = 2 when the machine has two or more cores and n ≥ 5,000 (below that the
+   * worker's start-up costs more than it saves), else 1. Measured on 10k MNIST codes with a
+   * loaded 2-core machine: optimisation 77 s wall instead of 125 s, CPU time +2 s.
    */
-  threads?: 1 | 2;
+  threads?: 1 | 2 | "auto";
   /** Precomputed neighbours of the input (e.g. shared with other analyses); at least 3·perplexity + 1 columns... or as many as n − 1. */
   neighbors?: { indices: Int32Array; distances: Float32Array; k: number };
 }
@@ -93,6 +96,8 @@ export interface TsneResult {
 const MAX_BINARY_SEARCH_STEPS = 100;
 const ENTROPY_TOLERANCE = 1e-5;
 const MIN_GAIN = 0.01;
+/** From this many points threads "auto" adds a worker thread. */
+const AUTO_THREADS_MIN_POINTS = 5000;
 const FLOAT32_TINY = 1.1754943508222875e-38;
 
 function checkPerplexity(perplexity: number, n: number): void {
@@ -253,7 +258,9 @@ interface Workspace {
   worker: Worker | null;
 }
 
-/** How long the main thread waits for the worker to start or to finish an iteration. */
+/** How long the main thread waits for the worker to start (else it goes on alone). */
+const WORKER_START_TIMEOUT_MS = 20_000;
+/** How long the main thread waits for the worker to finish an iteration. */
 const WORKER_TIMEOUT_MS = 60_000;
 
 function sharedFloat64(length: number, shared: boolean): Float64Array {
@@ -316,7 +323,7 @@ function createWorkspace(p: Affinities, y: Float64Array, threads: number): Works
   };
   const worker = new Worker(entry.file, { workerData: data, execArgv: entry.execArgv });
   worker.unref();
-  if (Atomics.wait(control, CONTROL.ready, 0, WORKER_TIMEOUT_MS) === "timed-out") {
+  if (Atomics.wait(control, CONTROL.ready, 0, WORKER_START_TIMEOUT_MS) === "timed-out") {
     void worker.terminate();
     return work;
   }
@@ -474,10 +481,16 @@ function resolveOptions(n: number, opts: TsneOptions): ResolvedOptions {
       `t-SNE option earlyExaggeration = ${earlyExaggeration}: use a number ≥ 1 (12 typical).`,
     );
   }
-  const threads = opts.threads ?? 1;
-  if (threads !== 1 && threads !== 2) {
-    throw new LatentInputError(`t-SNE option threads = ${threads}: use 1 or 2.`);
+  const asked = opts.threads ?? "auto";
+  if (asked !== 1 && asked !== 2 && asked !== "auto") {
+    throw new LatentInputError(`t-SNE option threads = ${String(asked)}: use 1, 2 or "auto".`);
   }
+  const threads =
+    asked === "auto"
+      ? n >= AUTO_THREADS_MIN_POINTS && os.availableParallelism() > 1
+        ? 2
+        : 1
+      : asked;
   if (n > MAX_LAYOUT_POINTS) {
     throw new LatentInputError(
       `t-SNE of ${n} points is beyond this implementation (at most ${MAX_LAYOUT_POINTS}): subsample the points.`,
