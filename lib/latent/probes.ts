@@ -57,6 +57,19 @@ function classCount(...labelSets: ArrayLike<number>[]): number {
   return max + 1;
 }
 
+/**
+ * The values of the tensor `fn` builds, with every intermediate freed. tidy must return the
+ * tensor, not its values: it walks whatever it returns looking for tensors, element by element.
+ */
+function valuesOf(fn: () => tf.Tensor): Float32Array | Int32Array {
+  const result = tf.tidy(fn);
+  try {
+    return result.dataSync() as Float32Array | Int32Array;
+  } finally {
+    result.dispose();
+  }
+}
+
 function accuracyOf(predicted: ArrayLike<number>, labels: ArrayLike<number>): number {
   let right = 0;
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) right++;
@@ -105,11 +118,8 @@ export function nearestTrainNeighbors(
   try {
     for (let q0 = 0; q0 < nQuery; q0 += block) {
       const q1 = Math.min(nQuery, q0 + block);
-      const dots = tf.tidy(
-        () =>
-          tf
-            .matMul(tf.tensor2d(queries.subarray(q0 * dim, q1 * dim), [q1 - q0, dim]), refT)
-            .dataSync() as Float32Array,
+      const dots = valuesOf(() =>
+        tf.matMul(tf.tensor2d(queries.subarray(q0 * dim, q1 * dim), [q1 - q0, dim]), refT),
       );
       for (let q = q0; q < q1; q++) {
         bestD.fill(Infinity);
@@ -377,18 +387,22 @@ export function fitLinearProbe(
   const theta = new Float64Array(weightCount + classes);
   try {
     const evaluate = (params: Float64Array, gradient: Float64Array): number => {
-      const [loss, gW, gb] = tf.tidy(() => {
+      // One tensor out of tidy: [cross-entropy, gradient of W (dim × classes), of b (classes)].
+      const packed = valuesOf(() => {
         const w = tf.tensor2d(Float32Array.from(params.subarray(0, weightCount)), [dim, classes]);
         const b = tf.tensor1d(Float32Array.from(params.subarray(weightCount)));
         const logProbs = tf.logSoftmax(tf.add(tf.matMul(x, w), b));
         const crossEntropy = tf.neg(tf.sum(tf.mul(y, logProbs))).div(n);
         const residual = tf.sub(tf.exp(logProbs), y).div(n);
-        return [
-          crossEntropy.dataSync()[0],
-          tf.matMul(xT, residual).dataSync() as Float32Array,
-          tf.sum(residual, 0).dataSync() as Float32Array,
-        ] as const;
+        return tf.concat([
+          crossEntropy.reshape([1]),
+          tf.matMul(xT, residual).reshape([-1]),
+          tf.sum(residual, 0),
+        ]);
       });
+      const loss = packed[0];
+      const gW = packed.subarray(1, 1 + weightCount);
+      const gb = packed.subarray(1 + weightCount);
       let squared = 0;
       for (let i = 0; i < weightCount; i++) {
         squared += params[i] * params[i];
@@ -422,16 +436,18 @@ export function linearProbePredict(
 ): Int32Array {
   checkPoints(points, n, probe.dim, "points");
   const features = applyStandardizer(points, n, probe.dim, probe.mean, probe.scale);
-  return tf.tidy(() => {
-    const logits = tf.add(
-      tf.matMul(
-        tf.tensor2d(features, [n, probe.dim]),
-        tf.tensor2d(probe.weights, [probe.dim, probe.classes]),
-      ),
-      tf.tensor1d(probe.bias),
-    );
-    return Int32Array.from(tf.argMax(logits, 1).dataSync());
-  });
+  return Int32Array.from(
+    valuesOf(() => {
+      const logits = tf.add(
+        tf.matMul(
+          tf.tensor2d(features, [n, probe.dim]),
+          tf.tensor2d(probe.weights, [probe.dim, probe.classes]),
+        ),
+        tf.tensor1d(probe.bias),
+      );
+      return tf.argMax(logits, 1);
+    }),
+  );
 }
 
 /** Test accuracy (0-1) of a linear probe fitted on the training points. */

@@ -3,6 +3,7 @@
 // stratified subsets are nested and proportional, the linear probe reaches its optimum.
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
 import { LatentInputError } from "../../lib/latent/check";
 import {
   fitLinearProbe,
@@ -43,6 +44,15 @@ test("separable blobs: k-NN and the linear probe score 100% on held-out points",
   assert.equal(knnClassifierAccuracy(train, test, 8, { k: 5 }), 1);
   assert.equal(knnClassifierAccuracy(train, test, 8, { k: 1 }), 1);
   assert.equal(linearProbeAccuracy(train, test, 8), 1);
+});
+
+test("no tensor outlives a probe", () => {
+  const train = blobs(120, 5, 3, 11, 1);
+  const test = blobs(60, 5, 3, 12, 1);
+  const before = tf.memory().numTensors;
+  knnClassifierAccuracy(train, test, 5);
+  linearProbeAccuracy(train, test, 5);
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test("overlapping blobs: accuracies between chance and 1, identical on a second call", () => {
