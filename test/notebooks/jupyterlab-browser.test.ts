@@ -44,6 +44,7 @@ interface PageElement {
   classList: { contains(name: string): boolean };
   style: { display: string };
   querySelector(selector: string): PageElement | null;
+  getAttribute(name: string): string | null;
 }
 interface PageImage extends PageElement {
   src: string;
@@ -277,16 +278,40 @@ async function waitIdle(page: Page, seconds: number): Promise<void> {
   );
 }
 
-/** Wait until `count` plotly outputs show the live plot: the plot div holds plotly's SVG. */
+/**
+ * Wait until `count` plotly outputs show the live plot (the plot div holds plotly's SVG); on
+ * timeout, say what the outputs show instead.
+ */
 async function waitForPlots(page: Page, count: number, seconds: number): Promise<void> {
-  await page.waitForFunction(
-    ([selector, n]) =>
-      [...document.querySelectorAll(selector as string)].filter(
-        (p) => p.classList.contains("js-plotly-plot") && p.querySelector(".main-svg") !== null,
-      ).length >= (n as number),
-    [PLOTLY_OUTPUT, count] as const,
-    { timeout: seconds * 1000, polling: 250 },
-  );
+  try {
+    await page.waitForFunction(
+      ([selector, n]) =>
+        [...document.querySelectorAll(selector as string)].filter(
+          (p) => p.classList.contains("js-plotly-plot") && p.querySelector(".main-svg") !== null,
+        ).length >= (n as number),
+      [PLOTLY_OUTPUT, count] as const,
+      { timeout: seconds * 1000, polling: 250 },
+    );
+  } catch (error) {
+    const states = await plotlyOutputStates(page);
+    const others = await page.locator(`${OUTPUT}:not(.jp-RenderedPlotly)`).evaluateAll((els) =>
+      (els as unknown as PageElement[]).map(
+        (e) => `${e.getAttribute("data-mime-type")}: ${(e.textContent ?? "").slice(0, 120)}`,
+      ),
+    );
+    // Without its renderer (the plotly extension, plugin @jupyterlab/plotly-extension, disabled
+    // or missing) JupyterLab shows nothing at all for a plotly-only output.
+    const hint =
+      states.length === 0
+        ? " (no plotly output at all: is the extension of the Python plotly package missing or " +
+          "disabled? `.venv/bin/jupyter labextension list`)"
+        : "";
+    throw new Error(
+      `expected ${count} plotly figures drawn within ${seconds} s; plotly outputs: ` +
+        `[${states.join(", ")}]${hint}; other outputs:\n  ${others.join("\n  ")}`,
+      { cause: error },
+    );
+  }
 }
 
 /** What each plotly output shows: "svg" (live plot), "png" (the saved snapshot) or "nothing". */
@@ -390,9 +415,10 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
       await step("open the notebook, kernel idle", 90, async () => {
         await openNotebook(page, server, file);
         const extensions = await page.evaluate(() => {
-          const config = document.getElementById("jupyter-config-data")?.textContent ?? "{}";
-          const list = (JSON.parse(config).federated_extensions ?? []) as { name: string }[];
-          return list.map((e) => e.name);
+          const config = JSON.parse(
+            document.getElementById("jupyter-config-data")?.textContent ?? "{}",
+          ) as { federated_extensions?: { name: string }[] };
+          return (config.federated_extensions ?? []).map((e) => e.name);
         });
         assert.ok(
           extensions.includes("jupyterlab-plotly"),
