@@ -18,7 +18,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend/select";
 import { resolveConfig } from "../lib/config";
+import { loadOrEncodeCodes, trustworthiness, tsne } from "../lib/latent";
 import { runExperiment } from "../lib/train/experiment";
 
 const BUDGET_MB = 2048;
@@ -69,43 +71,17 @@ async function trainJob(
 }
 
 async function tsneJob(): Promise<Omit<Report, "peakRssMb">> {
-  // Loaded lazily: only this job needs the latent modules.
-  const latent = (await import("../lib/latent")) as Record<string, unknown>;
-  const { loadOrEncodeCodes, tsne, trustworthiness } = latent as {
-    loadOrEncodeCodes?: (
-      folder: string,
-      split: "test",
-    ) => Promise<{ codes: Float32Array; n: number; dim: number }>;
-    tsne?: (
-      p: Float32Array,
-      n: number,
-      dim: number,
-      o: { seed: number },
-    ) => Float32Array | Promise<Float32Array>;
-    trustworthiness?: (
-      h: Float32Array,
-      l: Float32Array,
-      n: number,
-      hd: number,
-      ld: number,
-      k?: number,
-    ) => number;
-  };
-  if (!loadOrEncodeCodes || !tsne || !trustworthiness) {
-    throw new Error("lib/latent has no loadOrEncodeCodes/tsne/trustworthiness yet");
-  }
-  const { projectPath } = await import("../lib/paths");
-  const { initBackend } = await import("../lib/backend/select");
   await initBackend("wasm");
   const started = performance.now();
-  const codes = await loadOrEncodeCodes(projectPath("runs", "reference"), "test");
-  const embedding = await tsne(codes.codes, codes.n, codes.dim, { seed: 0 });
+  // Codes are read from runs/reference/codes when cached there, else encoded (and cached).
+  const codes = await loadOrEncodeCodes("reference", "test", { runsDir: "runs" });
+  const embedding = tsne(codes.codes, codes.n, codes.dim, { seed: 0 });
   const seconds = (performance.now() - started) / 1000;
   const trust = trustworthiness(codes.codes, embedding, codes.n, codes.dim, 2, 10);
   return {
     job: "tsne",
     seconds,
-    detail: `${codes.n} × ${codes.dim} codes, trustworthiness ${trust.toFixed(4)}`,
+    detail: `${codes.n} × ${codes.dim} codes (${codes.source}), trustworthiness ${trust.toFixed(4)}`,
   };
 }
 
