@@ -4,6 +4,4 @@ export * from "./roc";
 export * from "./anomaly";
 export * from "./denoise";
 export * from "./heldout";
-export * from "./compression";
-export * from "./rate-distortion";
-export * from "./generation";
+export * from "./defaults";

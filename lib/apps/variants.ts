@@ -5,7 +5,12 @@
  * stopped, and setting it aside (renamed, never deleted) when it was trained with another config.
  */
 import * as fs from "node:fs";
-import { resolveConfig, type ConfigOverrides, type ExperimentConfig } from "../config";
+import {
+  quickRequested,
+  resolveConfig,
+  type ConfigOverrides,
+  type ExperimentConfig,
+} from "../config";
 import { loadDataset, prepareDataset } from "../data";
 import type { Dataset } from "../data/types";
 import { AutoencoderLabError } from "../errors";
@@ -260,4 +265,16 @@ export function findPlainRun(
     if (run && plain(run)) return run;
   }
   return null;
+}
+
+/**
+ * The base config of cheap variants (denoising models, held-out digits): the preset, with
+ * train.epochs = `epochs` at full settings. Under AE_QUICK=1 the quick preset is kept whole (its
+ * own few epochs on a few thousand images), so notebooks stay fast in CI. null: the preset's epochs.
+ */
+export function variantBase(
+  epochs: number | null,
+  base: ExperimentConfig = resolveConfig(),
+): ExperimentConfig {
+  return quickRequested() || epochs === null ? base : resolveConfig({ train: { epochs } }, base);
 }

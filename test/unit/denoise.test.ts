@@ -1,6 +1,7 @@
 // Denoising evaluation: seeded corruption of a set, PSNR/SSIM of noisy and denoised images, the
 // variant specs, the gallery, and a real MNIST denoising model beating its noisy input.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -12,11 +13,13 @@ import {
   fidelity,
   examplesPerClass,
 } from "../../lib/apps/denoise";
-import { variantConfig } from "../../lib/apps/variants";
+import { DENOISING_DEFAULTS, HELD_OUT_DEFAULTS } from "../../lib/apps/defaults";
+import { variantBase, variantConfig } from "../../lib/apps/variants";
 import { initBackend } from "../../lib/backend/select";
-import { quickConfig, resolveConfig } from "../../lib/config";
+import { defaultConfig, quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
 import { psnr } from "../../lib/metrics";
+import { projectPath } from "../../lib/paths";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { meanSsim } from "../../lib/ssim";
 import { train } from "../../lib/train/trainer";
@@ -125,4 +128,52 @@ test("a denoising model trained briefly on real MNIST beats its noisy input on P
     /corrupt the same set/,
   );
   model.dispose();
+});
+
+test("the notebooks' parameter cells train the variants scripts/train-variants.ts trains", () => {
+  const params = (file: string) => {
+    const nb = JSON.parse(fs.readFileSync(projectPath("notebooks", file), "utf8")) as {
+      cells: { metadata: { tags?: string[] }; source: string | string[] }[];
+    };
+    const cell = nb.cells.find((c) => c.metadata.tags?.includes("parameters"));
+    return [cell?.source ?? ""].flat().join("");
+  };
+  const denoising = params("07-denoising.ipynb");
+  assert.match(
+    denoising,
+    new RegExp(
+      `let kinds: string\\[\\] = ${JSON.stringify(DENOISING_DEFAULTS.kinds).replace(/[[\]]/g, "\\$&").replace(/,/g, ", ")};`,
+    ),
+  );
+  assert.match(
+    denoising,
+    new RegExp(`let levels: number\\[\\] = \\[${DENOISING_DEFAULTS.levels.join(", ")}\\];`),
+  );
+  assert.match(
+    denoising,
+    new RegExp(`let epochs: number \\| null = ${DENOISING_DEFAULTS.epochs};`),
+  );
+  const heldOut = params("08-anomaly-detection.ipynb");
+  assert.match(
+    heldOut,
+    new RegExp(`let heldOutDigits: number\\[\\] = \\[${HELD_OUT_DEFAULTS.digits.join(", ")}\\];`),
+  );
+  assert.match(
+    heldOut,
+    new RegExp(`let heldOutEpochs: number \\| null = ${HELD_OUT_DEFAULTS.epochs};`),
+  );
+});
+
+test("variantBase: epochs at full settings, the quick preset untouched under AE_QUICK=1", () => {
+  const saved = process.env.AE_QUICK;
+  try {
+    delete process.env.AE_QUICK;
+    assert.equal(variantBase(5, defaultConfig()).train.epochs, 5);
+    assert.equal(variantBase(null, defaultConfig()).train.epochs, 25);
+    process.env.AE_QUICK = "1";
+    assert.deepEqual(variantBase(5, quickConfig()), quickConfig());
+  } finally {
+    if (saved === undefined) delete process.env.AE_QUICK;
+    else process.env.AE_QUICK = saved;
+  }
 });
