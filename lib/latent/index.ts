@@ -47,3 +47,21 @@ export {
 } from "./cluster-metrics";
 export * from "./walks";
 export * from "./references";
+export {
+  umapEmbed,
+  umapEmbedAsync,
+  UmapAbortedError,
+  type UmapAsyncOptions,
+  type UmapInit,
+  type UmapOptions,
+} from "./umap";
+export { gaussianMixture, type GmmOptions, type GmmResult } from "./gmm";
+export {
+  clusterCodes,
+  normalizeCodes,
+  type ClusterCodesOptions,
+  type ClusterScores,
+  type ClusteredCodes,
+  type CodeEmbedding,
+  type CodeNormalization,
+} from "./cluster-codes";

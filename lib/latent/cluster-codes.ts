@@ -1,0 +1,280 @@
+/**
+ * One call for "cluster these codes and score the clusters": optional normalisation of the codes,
+ * an optional embedding (PCA, UMAP or t-SNE), then k-means or a Gaussian mixture, and, when the
+ * labels are given, accuracy / NMI / ARI (and the silhouette when asked). Notebook 06 and
+ * bench/latent.ts call this; every stage's time is reported.
+ */
+import { createRng, deriveSeed } from "../random";
+import { checkPoints, LatentInputError } from "./check";
+import {
+  adjustedRandIndex,
+  clusterAccuracy,
+  contingencyTable,
+  normalizedMutualInfo,
+  silhouetteScore,
+  type ContingencyTable,
+} from "./cluster-metrics";
+import { gaussianMixture } from "./gmm";
+import { kmeans } from "./kmeans";
+import { fitPca, pcaTransform } from "./pca";
+import { tsneAsync } from "./tsne";
+import { umapEmbedAsync, type UmapInit } from "./umap";
+
+/**
+ * none: the codes as they are; l2: each row scaled to unit length (angles only); standardize:
+ * each dimension to mean 0, standard deviation 1; pca-whiten: rotated onto the principal axes,
+ * each scaled to unit variance.
+ */
+export type CodeNormalization = "none" | "l2" | "standardize" | "pca-whiten";
+
+export type CodeEmbedding =
+  | { kind: "none" }
+  | { kind: "pca"; components: number }
+  | {
+      kind: "umap";
+      /** Default 15. */
+      neighbors?: number;
+      /** Default 0: packs each cluster tight, which is what clustering wants. */
+      minDist?: number;
+      /** Default 2. */
+      components?: number;
+      /** Default "spectral". */
+      init?: UmapInit;
+      /** Default: umap-js's choice by size. */
+      epochs?: number;
+    }
+  | { kind: "tsne"; perplexity?: number; iterations?: number };
+
+export interface ClusterCodesOptions {
+  /** Number of clusters (default 10, the digits). */
+  k?: number;
+  /** Normalisation of the codes before anything else (default "none"). */
+  normalize?: CodeNormalization;
+  /** Embedding the clustering runs on (default none: the codes themselves). */
+  embedding?: CodeEmbedding;
+  /**
+   * kmeans (default for the codes and PCA) or gmm, a full-covariance Gaussian mixture (default
+   * for UMAP and t-SNE embeddings, whose clusters are elongated).
+   */
+  method?: "kmeans" | "gmm";
+  /** k-means restarts / GMM restarts (default 10 / 3). */
+  restarts?: number;
+  /** Seed of every random choice (embedding, seeding). */
+  seed: number;
+  /** True classes: with them the result carries accuracy, NMI, ARI and the contingency table. */
+  labels?: ArrayLike<number>;
+  /** Silhouette of the clusters in the clustered space: true (exact), or a seeded sample size. */
+  silhouette?: boolean | number;
+  /** Progress of the slow stages (the embedding): a stage name and a fraction in [0, 1]. */
+  onProgress?: (stage: string, fraction: number) => void;
+}
+
+export interface ClusterScores {
+  accuracy: number;
+  nmi: number;
+  ari: number;
+  contingency: ContingencyTable;
+  /** Cluster id → class of the best one-to-one matching. */
+  mapping: Map<number, number>;
+}
+
+export interface ClusteredCodes {
+  /** Cluster of each point, 0..k-1. */
+  assignments: Int32Array;
+  k: number;
+  /** The points that were clustered (normalised codes or their embedding), n × featureDim. */
+  features: Float32Array;
+  featureDim: number;
+  /** The embedding, when one was asked for (n × its components). */
+  embedding?: Float32Array;
+  /** k × featureDim: k-means centroids or mixture means. */
+  centers: Float32Array;
+  /** With labels: accuracy, NMI, ARI, contingency table. */
+  scores?: ClusterScores;
+  /** With `silhouette`: the mean silhouette in the clustered space. */
+  silhouette?: number;
+  /** Seconds per stage. */
+  seconds: { normalize: number; embed: number; cluster: number; score: number };
+  /** The options in effect, defaults filled in (for tables). */
+  settings: {
+    normalize: CodeNormalization;
+    embedding: string;
+    method: "kmeans" | "gmm";
+    k: number;
+    restarts: number;
+  };
+}
+
+/** The codes with a normalisation applied (a new array). */
+export function normalizeCodes(
+  codes: Float32Array,
+  n: number,
+  dim: number,
+  normalize: CodeNormalization,
+): Float32Array {
+  checkPoints(codes, n, dim, "codes");
+  const out = Float32Array.from(codes);
+  if (normalize === "none") return out;
+  if (normalize === "l2") {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += out[i * dim + t] ** 2;
+      const scale = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let t = 0; t < dim; t++) out[i * dim + t] *= scale;
+    }
+    return out;
+  }
+  if (normalize === "standardize") {
+    for (let t = 0; t < dim; t++) {
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += codes[i * dim + t];
+      mean /= n;
+      let variance = 0;
+      for (let i = 0; i < n; i++) variance += (codes[i * dim + t] - mean) ** 2;
+      const sd = Math.sqrt(variance / n);
+      for (let i = 0; i < n; i++) out[i * dim + t] = sd > 0 ? (codes[i * dim + t] - mean) / sd : 0;
+    }
+    return out;
+  }
+  if (normalize === "pca-whiten") {
+    return pcaTransform(fitPca(codes, n, dim), codes, n, { whiten: true });
+  }
+  throw new LatentInputError(
+    `normalizeCodes: "${String(normalize)}" is unknown: use none, l2, standardize or pca-whiten.`,
+  );
+}
+
+function describeEmbedding(embedding: CodeEmbedding): string {
+  switch (embedding.kind) {
+    case "none":
+      return "none";
+    case "pca":
+      return `PCA-${embedding.components}`;
+    case "umap":
+      return `UMAP-${embedding.components ?? 2} (${embedding.neighbors ?? 15} nn, minDist ${embedding.minDist ?? 0})`;
+    case "tsne":
+      return `t-SNE (perplexity ${embedding.perplexity ?? 30})`;
+  }
+}
+
+/** Normalise, embed and cluster n codes (row-major n × dim); score against `labels` if given. */
+export async function clusterCodes(
+  codes: Float32Array,
+  n: number,
+  dim: number,
+  options: ClusterCodesOptions,
+): Promise<ClusteredCodes> {
+  const k = options.k ?? 10;
+  const normalize = options.normalize ?? "none";
+  const embedding: CodeEmbedding = options.embedding ?? { kind: "none" };
+  const embedded = embedding.kind === "umap" || embedding.kind === "tsne";
+  const method = options.method ?? (embedded ? "gmm" : "kmeans");
+  const restarts = options.restarts ?? (method === "gmm" ? 3 : 10);
+  const seed = options.seed;
+  if (options.labels && options.labels.length !== n) {
+    throw new LatentInputError(
+      `clusterCodes: ${options.labels.length} labels for ${n} codes: pass one label per code.`,
+    );
+  }
+  const clock = () => performance.now() / 1000;
+
+  let t = clock();
+  const normalized = normalizeCodes(codes, n, dim, normalize);
+  const seconds = { normalize: clock() - t, embed: 0, cluster: 0, score: 0 };
+
+  t = clock();
+  let features = normalized;
+  let featureDim = dim;
+  let embeddingOut: Float32Array | undefined;
+  if (embedding.kind === "pca") {
+    const model = fitPca(normalized, n, dim, { components: embedding.components });
+    features = pcaTransform(model, normalized, n);
+    featureDim = model.count;
+    embeddingOut = features;
+  } else if (embedding.kind === "umap") {
+    featureDim = embedding.components ?? 2;
+    features = await umapEmbedAsync(normalized, n, dim, {
+      neighbors: embedding.neighbors ?? 15,
+      minDist: embedding.minDist ?? 0,
+      components: featureDim,
+      init: embedding.init,
+      epochs: embedding.epochs,
+      seed: deriveSeed(seed, 1),
+      onProgress: (epoch, epochs) => options.onProgress?.("umap", epoch / epochs),
+    });
+    embeddingOut = features;
+  } else if (embedding.kind === "tsne") {
+    const iterations = embedding.iterations ?? 1000;
+    const result = await tsneAsync(normalized, n, dim, {
+      perplexity: embedding.perplexity ?? 30,
+      iterations,
+      seed: deriveSeed(seed, 2),
+      onProgress: (iteration: number) => options.onProgress?.("tsne", iteration / iterations),
+    });
+    features = result.embedding;
+    featureDim = 2;
+    embeddingOut = features;
+  } else if (embedding.kind !== "none") {
+    throw new LatentInputError(
+      `clusterCodes: embedding kind "${String((embedding as { kind: unknown }).kind)}" is unknown: use none, pca, umap or tsne.`,
+    );
+  }
+  seconds.embed = clock() - t;
+
+  t = clock();
+  let assignments: Int32Array;
+  let centers: Float32Array;
+  if (method === "kmeans") {
+    const result = kmeans(features, n, featureDim, { k, restarts, seed: deriveSeed(seed, 3) });
+    assignments = result.assignments;
+    centers = result.centroids;
+  } else if (method === "gmm") {
+    const result = gaussianMixture(features, n, featureDim, {
+      k,
+      restarts,
+      seed: deriveSeed(seed, 4),
+    });
+    assignments = result.assignments;
+    centers = Float32Array.from(result.means);
+  } else {
+    throw new LatentInputError(
+      `clusterCodes: method "${String(method)}" is unknown: use kmeans or gmm.`,
+    );
+  }
+  seconds.cluster = clock() - t;
+
+  t = clock();
+  let scores: ClusterScores | undefined;
+  if (options.labels) {
+    const matched = clusterAccuracy(options.labels, assignments);
+    scores = {
+      accuracy: matched.accuracy,
+      nmi: normalizedMutualInfo(options.labels, assignments),
+      ari: adjustedRandIndex(options.labels, assignments),
+      contingency: contingencyTable(options.labels, assignments),
+      mapping: matched.mapping,
+    };
+  }
+  let silhouette: number | undefined;
+  if (options.silhouette) {
+    const sampleSize = typeof options.silhouette === "number" ? options.silhouette : undefined;
+    silhouette = silhouetteScore(features, n, featureDim, assignments, {
+      sampleSize,
+      seed: createRng(deriveSeed(seed, 5)).int(2 ** 31),
+    });
+  }
+  seconds.score = clock() - t;
+
+  return {
+    assignments,
+    k,
+    features,
+    featureDim,
+    ...(embeddingOut ? { embedding: embeddingOut } : {}),
+    centers,
+    ...(scores ? { scores } : {}),
+    ...(silhouette !== undefined ? { silhouette } : {}),
+    seconds,
+    settings: { normalize, embedding: describeEmbedding(embedding), method, k, restarts },
+  };
+}
