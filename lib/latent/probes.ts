@@ -208,7 +208,10 @@ export interface LinearProbeOptions {
   c?: number;
   /** L-BFGS iterations at most (default 300). */
   maxIterations?: number;
-  /** Stop when the largest gradient entry of the mean objective falls below this (default 1e-5). */
+  /**
+   * Stop when the largest gradient entry of the mean objective falls below this (default 1e-4,
+   * sklearn's `tol` for lbfgs on the same per-example objective).
+   */
   tolerance?: number;
   /** Standardise features with the training mean and variance first (default true). */
   standardize?: boolean;
@@ -411,7 +414,7 @@ export function fitLinearProbe(
       for (let j = 0; j < classes; j++) gradient[weightCount + j] = gb[j];
       return loss + 0.5 * penalty * squared;
     };
-    const result = lbfgs(evaluate, theta, options.maxIterations ?? 300, options.tolerance ?? 1e-5);
+    const result = lbfgs(evaluate, theta, options.maxIterations ?? 300, options.tolerance ?? 1e-4);
     return {
       weights: Float32Array.from(theta.subarray(0, weightCount)),
       bias: Float32Array.from(theta.subarray(weightCount)),
