@@ -198,8 +198,16 @@ interface Lab {
   token: string;
 }
 
-/** Start `jupyter lab` on a free port of 127.0.0.1 with a random token; resolves once it serves. */
-async function startLab(root: string, logPath: string): Promise<Lab> {
+/**
+ * Start `jupyter lab` on a free port of 127.0.0.1 with a random token; resolves once it serves.
+ * `started` gets the server as soon as it is spawned, so it is stopped even if it never serves.
+ */
+async function startLab(
+  root: string,
+  logPath: string,
+  started: (lab: Lab) => void,
+  seconds: number,
+): Promise<Lab> {
   const port = await freePort();
   const token = crypto.randomBytes(24).toString("hex");
   const state = path.join(root, ".jupyter-test");
@@ -239,7 +247,15 @@ async function startLab(root: string, logPath: string): Promise<Lab> {
   );
   fs.closeSync(logFd);
   const lab = { server, url: `http://127.0.0.1:${port}`, token };
-  for (;;) {
+  started(lab);
+  // Last resort if this process exits without the after hook (it runs synchronously on exit).
+  process.once("exit", () => {
+    if (server.pid === undefined || !alive(server.pid)) return;
+    const family = descendants(server.pid);
+    signal(-server.pid, "SIGKILL");
+    for (const p of family) signal(p, "SIGKILL");
+  });
+  for (const until = Date.now() + seconds * 1000; Date.now() < until; ) {
     if (server.exitCode !== null || server.signalCode !== null) {
       const tail = fs.readFileSync(logPath, "utf8").trim().split("\n").slice(-5).join("\n");
       throw new Error(`jupyter lab exited (${server.exitCode ?? server.signalCode}):\n${tail}`);
@@ -251,6 +267,7 @@ async function startLab(root: string, logPath: string): Promise<Lab> {
     }
     await sleep(250);
   }
+  throw new Error(`jupyter lab did not answer on ${lab.url} within ${seconds} s; see ${logPath}`);
 }
 
 function auth(lab: { token: string }): Record<string, string> {
@@ -381,7 +398,7 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
     fs.writeFileSync(path.join(ARTIFACTS, "page-errors.log"), pageErrors.join("\n"));
   });
 
-  it("runs every cell, shows figures and a table, and shows them again after a reopen", { timeout: 300_000 }, async () => {
+  it("runs every cell, shows figures and a table, and shows them again after a reopen", { timeout: 600_000 }, async () => {
     const started = Date.now();
     const file = path.join(root, NOTEBOOK_IN_ROOT);
     const pages: Page[] = [];
@@ -392,10 +409,10 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
       return page;
     };
     try {
+      const logPath = path.join(ARTIFACTS, "jupyterlab.log");
       const server = await step("start jupyter lab", 60, () =>
-        startLab(root, path.join(ARTIFACTS, "jupyterlab.log")),
+        startLab(root, logPath, (spawned) => (lab = spawned), 55),
       );
-      lab = server;
 
       await step("check the kernel JupyterLab uses", 10, async () => {
         const res = await fetch(`${server.url}/api/kernelspecs`, { headers: auth(server) });
