@@ -7,62 +7,15 @@
  * Σ_i Σ_{j ∈ N_k^low(i)} max(0, r(i, j) − k), where r(i, j) is j's rank (1 = nearest) among
  * i's neighbours in the original space. 1 = every embedding neighbour is a true neighbour.
  *
- * Memory stays O(n·k + block·n): the original-space ranks are counted from one block of rows of
- * distances at a time, never from an n × n matrix (n = 10,000 would need 800 MB in float64).
+ * Memory stays O(n·k): the original-space ranks are counted pair by pair over blocks (each
+ * pair once, for both points), never from an n × n matrix (n = 10,000 would need 800 MB in
+ * float64).
  */
 import { checkNeighborCount, checkPoints, LatentInputError } from "./check";
 import { nearestNeighbors } from "./neighbors";
 
-/** Rows of original-space distances held at once (64 × 10,000 float64 = 5 MB). */
+/** Rows per block of the pairwise loop (64 rows of 784 float32 = 200 KB, inside L2). */
 const BLOCK_ROWS = 64;
-
-/**
- * Squared Euclidean distances from rows i0..i1 to every row, into out ((i1 − i0) × n), via
- * ‖a‖² + ‖b‖² − 2 a·b in float64.
- */
-function distanceRows(
-  points: Float32Array,
-  norms: Float64Array,
-  n: number,
-  dim: number,
-  i0: number,
-  i1: number,
-  out: Float64Array,
-): void {
-  for (let i = i0; i < i1; i++) {
-    const a = i * dim;
-    const row = (i - i0) * n;
-    const ni = norms[i];
-    let j = 0;
-    for (; j + 3 < n; j += 4) {
-      const b0 = j * dim;
-      const b1 = b0 + dim;
-      const b2 = b1 + dim;
-      const b3 = b2 + dim;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let t = 0; t < dim; t++) {
-        const x = points[a + t];
-        s0 += x * points[b0 + t];
-        s1 += x * points[b1 + t];
-        s2 += x * points[b2 + t];
-        s3 += x * points[b3 + t];
-      }
-      out[row + j] = ni + norms[j] - 2 * s0;
-      out[row + j + 1] = ni + norms[j + 1] - 2 * s1;
-      out[row + j + 2] = ni + norms[j + 2] - 2 * s2;
-      out[row + j + 3] = ni + norms[j + 3] - 2 * s3;
-    }
-    for (; j < n; j++) {
-      const b = j * dim;
-      let s = 0;
-      for (let t = 0; t < dim; t++) s += points[a + t] * points[b + t];
-      out[row + j] = ni + norms[j] - 2 * s;
-    }
-  }
-}
 
 /**
  * Trustworthiness of the embedding `low` (n × lowDim) of `high` (n × highDim), with k
@@ -90,40 +43,86 @@ export function trustworthiness(
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let t = 0; t < highDim; t++) s += high[i * highDim + t] ** 2;
+    for (let t = 0; t < highDim; t++) s += high[i * highDim + t] * high[i * highDim + t];
     norms[i] = s;
   }
-  const rows = new Float64Array(BLOCK_ROWS * n);
-  const targets = new Float64Array(k);
-  const targetIndex = new Int32Array(k);
-  const ranks = new Int32Array(k);
-  let penalty = 0;
-  for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
-    const i1 = Math.min(n, i0 + BLOCK_ROWS);
-    distanceRows(high, norms, n, highDim, i0, i1, rows);
-    for (let i = i0; i < i1; i++) {
-      const row = (i - i0) * n;
-      let maxTarget = -Infinity;
-      for (let r = 0; r < k; r++) {
-        const j = lowNeighbors[i * k + r];
-        targetIndex[r] = j;
-        targets[r] = rows[row + j];
-        if (targets[r] > maxTarget) maxTarget = targets[r];
-        ranks[r] = 1;
-      }
-      // rank(j) = 1 + #{m ≠ i : d(i,m) < d(i,j), or equal and m < j}. Only points no farther
-      // than the farthest target can count, and few are.
-      for (let m = 0; m < n; m++) {
-        const d = rows[row + m];
-        if (d > maxTarget || m === i) continue;
-        for (let r = 0; r < k; r++) {
-          const t = targets[r];
-          if (d < t || (d === t && m < targetIndex[r])) ranks[r]++;
-        }
-      }
-      for (let r = 0; r < k; r++) if (ranks[r] > k) penalty += ranks[r] - k;
+  // The squared original-space distance to each embedding neighbour (same arithmetic as the
+  // block loop below, so equal distances compare equal).
+  const dot = (a: number, b: number): number => {
+    let s = 0;
+    for (let t = 0; t < highDim; t++) s += high[a + t] * high[b + t];
+    return s;
+  };
+  const targets = new Float64Array(n * k);
+  const farthest = new Float64Array(n);
+  const ranks = new Int32Array(n * k).fill(1);
+  for (let i = 0; i < n; i++) {
+    farthest[i] = -Infinity;
+    for (let r = 0; r < k; r++) {
+      const j = lowNeighbors[i * k + r];
+      const d = norms[i] + norms[j] - 2 * dot(i * highDim, j * highDim);
+      targets[i * k + r] = d;
+      if (d > farthest[i]) farthest[i] = d;
     }
   }
+  // rank(i, j) = 1 + #{m ≠ i : d(i,m) < d(i,j), or equal and m < j}: each pair's distance is
+  // computed once (upper triangle of blocks) and counted for both points. Only m no farther
+  // than i's farthest target can count, and few are.
+  const count = (i: number, m: number, d: number): void => {
+    if (d > farthest[i]) return;
+    const base = i * k;
+    for (let r = 0; r < k; r++) {
+      const t = targets[base + r];
+      if (d < t || (d === t && m < lowNeighbors[base + r])) ranks[base + r]++;
+    }
+  };
+  for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
+    const i1 = Math.min(n, i0 + BLOCK_ROWS);
+    for (let j0 = i0; j0 < n; j0 += BLOCK_ROWS) {
+      const j1 = Math.min(n, j0 + BLOCK_ROWS);
+      for (let i = i0; i < i1; i++) {
+        const a = i * highDim;
+        const ni = norms[i];
+        let j = j0 === i0 ? i + 1 : j0;
+        for (; j + 3 < j1; j += 4) {
+          const b0 = j * highDim;
+          const b1 = b0 + highDim;
+          const b2 = b1 + highDim;
+          const b3 = b2 + highDim;
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          for (let t = 0; t < highDim; t++) {
+            const x = high[a + t];
+            s0 += x * high[b0 + t];
+            s1 += x * high[b1 + t];
+            s2 += x * high[b2 + t];
+            s3 += x * high[b3 + t];
+          }
+          const d0 = ni + norms[j] - 2 * s0;
+          const d1 = ni + norms[j + 1] - 2 * s1;
+          const d2 = ni + norms[j + 2] - 2 * s2;
+          const d3 = ni + norms[j + 3] - 2 * s3;
+          count(i, j, d0);
+          count(j, i, d0);
+          count(i, j + 1, d1);
+          count(j + 1, i, d1);
+          count(i, j + 2, d2);
+          count(j + 2, i, d2);
+          count(i, j + 3, d3);
+          count(j + 3, i, d3);
+        }
+        for (; j < j1; j++) {
+          const d = ni + norms[j] - 2 * dot(a, j * highDim);
+          count(i, j, d);
+          count(j, i, d);
+        }
+      }
+    }
+  }
+  let penalty = 0;
+  for (let e = 0; e < n * k; e++) if (ranks[e] > k) penalty += ranks[e] - k;
   return 1 - (penalty * 2) / (n * k * (2 * n - 3 * k - 1));
 }
 

@@ -49,6 +49,49 @@ test("trustworthiness matches sklearn.manifold.trustworthiness (1.9.1) on a fixe
   }
 });
 
+/** sklearn's algorithm written out: full rank matrix of the original space (O(n² log n)). */
+function referenceTrustworthiness(
+  high: Float32Array,
+  low: Float32Array,
+  n: number,
+  highDim: number,
+  k: number,
+): number {
+  const sorted = (points: Float32Array, dim: number, i: number) => {
+    const others: { j: number; d: number }[] = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let d = 0;
+      for (let t = 0; t < dim; t++) d += (points[i * dim + t] - points[j * dim + t]) ** 2;
+      others.push({ j, d });
+    }
+    return others.sort((a, b) => a.d - b.d || a.j - b.j).map((o) => o.j);
+  };
+  let penalty = 0;
+  for (let i = 0; i < n; i++) {
+    const rank = new Map(sorted(high, highDim, i).map((j, r) => [j, r + 1]));
+    for (const j of sorted(low, 2, i).slice(0, k)) penalty += Math.max(0, rank.get(j)! - k);
+  }
+  return 1 - (2 * penalty) / (n * k * (2 * n - 3 * k - 1));
+}
+
+test("trustworthiness matches the full-rank-matrix algorithm across many blocks", () => {
+  const rng = createRng(17);
+  const n = 203; // several 64-row blocks and a ragged last one
+  const dim = 9;
+  const high = new Float32Array(n * dim).map(() => rng.normal());
+  const low = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    low[2 * i] = high[i * dim] + 0.5 * rng.normal();
+    low[2 * i + 1] = high[i * dim + 1] + 0.5 * rng.normal();
+  }
+  for (const k of [1, 5, 12]) {
+    const got = trustworthiness(high, low, n, dim, 2, k);
+    const want = referenceTrustworthiness(high, low, n, dim, k);
+    assert.ok(Math.abs(got - want) < 1e-12, `k=${k}: ${got} vs ${want}`);
+  }
+});
+
 test("trustworthiness rejects k ≥ n/2 and mismatched arrays", () => {
   const points = new Float32Array(20);
   assert.throws(() => trustworthiness(points, points, 10, 2, 2, 5), LatentInputError);
