@@ -628,12 +628,15 @@ export function labelBudgetFigure(
       { name: `${name}, k-NN`, x, y: mine.map((r) => 100 * r.knnAccuracy), color, dash: "dash" },
     ];
   });
-  return lineFigure(series, {
+  const figure = lineFigure(series, {
     xTitle: "labelled training examples",
     yTitle: "test accuracy (%)",
     logX: true,
-    title: options.title ?? "Accuracy vs number of labels",
+    title: options.title ?? "Test accuracy vs number of labels",
   });
+  // Two entries per feature set do not fit in the one-line legend above the plot: put it below.
+  figure.layout.legend = { orientation: "h", x: 0, xanchor: "left", y: -0.2, yanchor: "top" };
+  return figure;
 }
 
 // ---------------------------------------------------------------------------------------------
