@@ -231,33 +231,43 @@ export function repulsionChunks(
       let fx = 0;
       let fy = 0;
       let sum = 0;
+      // Each popped node was too close to take whole: test its children right away, so a
+      // cell taken whole never goes through the stack.
       let top = 0;
-      stack[top++] = 0;
+      if (child[0] === -1) {
+        // The root is a leaf: every point sits at one place (no force, Z counts the others).
+        sum += summary[2] - 1;
+      } else {
+        stack[top++] = 0;
+      }
       while (top > 0) {
-        const node = stack[--top];
-        const s = node * STRIDE;
-        const dx = xi - summary[s];
-        const dy = yi - summary[s + 1];
-        const d2 = dx * dx + dy * dy;
-        const first = child[node];
-        if (first === -1 || summary[s + 3] < theta2 * d2) {
+        const first = child[stack[--top]];
+        if (top + 4 > stack.length) {
+          const bigger = new Int32Array(stack.length * 2);
+          bigger.set(stack);
+          stack = holder.stack = bigger;
+        }
+        for (let c = first; c < first + 4; c++) {
+          const s = c * STRIDE;
           let m = summary[s + 2];
-          if (first === -1 && point[node] === i) {
-            m -= 1; // the point itself (exact duplicates stay, at distance 0)
-            if (m === 0) continue;
+          if (m === 0) continue;
+          const dx = xi - summary[s];
+          const dy = yi - summary[s + 1];
+          const d2 = dx * dx + dy * dy;
+          const grand = child[c];
+          if (grand === -1 || summary[s + 3] < theta2 * d2) {
+            if (grand === -1 && point[c] === i) {
+              m -= 1; // the point itself (exact duplicates stay, at distance 0)
+              if (m === 0) continue;
+            }
+            const q = 1 / (1 + d2);
+            const mq = m * q;
+            sum += mq;
+            fx += mq * q * dx;
+            fy += mq * q * dy;
+          } else {
+            stack[top++] = c;
           }
-          const q = 1 / (1 + d2);
-          const mq = m * q;
-          sum += mq;
-          fx += mq * q * dx;
-          fy += mq * q * dy;
-        } else {
-          if (top + 4 > stack.length) {
-            const bigger = new Int32Array(stack.length * 2);
-            bigger.set(stack);
-            stack = holder.stack = bigger;
-          }
-          for (let c = first; c < first + 4; c++) if (summary[c * STRIDE + 2] > 0) stack[top++] = c;
         }
       }
       repulsive[2 * i] = fx;
