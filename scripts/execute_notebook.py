@@ -178,7 +178,13 @@ def main(argv=None):
             nb, index, failure = run_papermill(src, executed, parameters, args.timeout)
         else:
             nb = nbformat.read(src, as_version=4)
-            index, failure = run_nbclient(nb, src, args.timeout)
+            try:
+                index, failure = run_nbclient(nb, src, args.timeout)
+            except BaseException:
+                # Anything unexpected (e.g. Ctrl-C): keep the partial outputs, then let it surface.
+                nbexport.scrub_paths(nb)
+                nbformat.write(nb, executed)
+                raise
     except NoSuchKernel as e:
         print(json.dumps({"ok": False, "setup_error": f"{e}: run `bash scripts/setup.sh`"}))
         return 2

@@ -14,13 +14,13 @@
  * exports/params), `--no-html`, `--help`.
  *
  * Where it writes: runs/<run>/notebooks/<notebook>.ipynb (+ .html) when the notebook trained or
- * used a run (lib/export/run-target.ts says how that is decided), else
+ * used a run of its runs folder (lib/export/run-target.ts says how that is decided), else
  * exports/params/<notebook>-<time>.ipynb. A failing cell: exit 1 naming the cell; the partial
  * executed copy is saved the same way.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { quickRequested } from "../lib/config";
+import { quickRequested, resolveConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import {
   describeParameters,
@@ -181,12 +181,11 @@ export async function notebookCli(argv: readonly string[]): Promise<NotebookCliR
     return null;
   }
   const values = parseParameterFlags(params, args.flags, name);
+  // The runs folder the notebook uses: the one its runsDir parameter names, else the preset's
+  // (runs, or runs/quick with AE_QUICK=1, the kernel inheriting our environment).
   const runsDirParam = params.find((p) => p.configKey === "train.runsDir");
-  const extraDirs =
-    typeof values[runsDirParam?.name ?? ""] === "string"
-      ? [values[runsDirParam?.name ?? ""] as string]
-      : [];
-  const dirs = runsDirs(extraDirs);
+  const given = runsDirParam ? values[runsDirParam.name] : undefined;
+  const dirs = runsDirs([typeof given === "string" ? given : resolveConfig().train.runsDir]);
 
   const shown = Object.entries(values)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)

@@ -1,11 +1,14 @@
 /**
  * Which run a parameterized notebook run belongs to, so that `npm run notebook` can save the
- * executed notebook next to it (runs/<run>/notebooks/). Decided from evidence, in this order:
- *   1. trained: run folders created or changed while the notebook ran (run.json, history.json or
- *      metrics.json touched). Other processes may train at the same time, so when several
- *      changed, the ones the notebook's output names win; then the most recently changed;
+ * executed notebook next to it (runs/<run>/notebooks/). Only the runs folder the notebook uses is
+ * looked at (runs/, or runs/quick/ with AE_QUICK=1, or the one given). Other processes may train
+ * there at the same time, so the notebook's own output (which names the runs it trains or loads)
+ * is the main evidence. In this order:
+ *   1. trained: a run folder created or changed while the notebook ran (run.json, history.json
+ *      or metrics.json touched) that its output names (several: the most recently changed);
  *   2. named: a run the parameters name (runName / run / a single runNames entry) that exists;
- *   3. used: exactly one existing run whose name appears in the notebook's outputs.
+ *   3. used: the existing run its output names (several: the one named strictly most often);
+ *   4. trained: the only run folder that changed, although the output does not name it.
  * Nothing found: the notebook belongs to no run (exports/params/).
  */
 import * as fs from "node:fs";
@@ -17,9 +20,9 @@ export type RunsSnapshot = Map<string, string>;
 
 const RECORD_FILES = ["run.json", "history.json", "metrics.json"];
 
-/** The folders that may hold runs: runs/, runs/quick/ and any extra (relative to the project root). */
-export function runsDirs(extra: readonly string[] = []): string[] {
-  return [...new Set(["runs", path.join("runs", "quick"), ...extra].map((d) => projectPath(d)))];
+/** Runs folders (relative paths are from the project root), absolute and without repeats. */
+export function runsDirs(dirs: readonly string[]): string[] {
+  return [...new Set(dirs.map((d) => projectPath(d)))];
 }
 
 function signature(folder: string): string | null {
@@ -35,7 +38,7 @@ function signature(folder: string): string | null {
 }
 
 /** Every run folder (a sub-folder holding run.json) under the given folders, with its signature. */
-export function snapshotRuns(dirs: readonly string[] = runsDirs()): RunsSnapshot {
+export function snapshotRuns(dirs: readonly string[]): RunsSnapshot {
   const out: RunsSnapshot = new Map();
   for (const dir of dirs) {
     if (!fs.existsSync(dir)) continue;
@@ -68,11 +71,15 @@ function mtime(folder: string): number {
   }
 }
 
-/** True when `text` mentions the run name as a whole word (not as part of a longer name). */
-function mentions(text: string, name: string): boolean {
+/** How often `text` names the run, as a whole word (not as part of a longer name). */
+function mentions(text: string, name: string): number {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^A-Za-z0-9._-])${escaped}($|[^A-Za-z0-9_-])`).test(text);
+  return (
+    text.match(new RegExp(`(?:^|[^A-Za-z0-9._-])${escaped}(?=$|[^A-Za-z0-9_-])`, "g"))?.length ?? 0
+  );
 }
+
+const newestFirst = (a: string, b: string) => mtime(b) - mtime(a);
 
 /**
  * The run a notebook run belongs to (see the module comment), or null.
@@ -86,20 +93,21 @@ export function findRunTarget(
   namedRuns: readonly string[] = [],
 ): RunTarget | null {
   const changed = changedRuns(before, after);
-  if (changed.length > 0) {
-    const named = changed.filter((f) => mentions(outputText, path.basename(f)));
-    const pool = named.length > 0 ? named : changed;
-    const folder = pool.sort((a, b) => mtime(b) - mtime(a))[0];
-    return { folder, reason: "trained" };
-  }
+  const named = changed.filter((f) => mentions(outputText, path.basename(f)) > 0);
+  if (named.length > 0) return { folder: named.sort(newestFirst)[0], reason: "trained" };
   const all = [...after.keys()];
   for (const name of namedRuns) {
     const hit = all.filter((f) => path.basename(f) === name);
-    if (hit.length > 0)
-      return { folder: hit.sort((a, b) => mtime(b) - mtime(a))[0], reason: "named" };
+    if (hit.length > 0) return { folder: hit.sort(newestFirst)[0], reason: "named" };
   }
-  const used = all.filter((f) => mentions(outputText, path.basename(f)));
-  if (used.length === 1) return { folder: used[0], reason: "used" };
+  const counted = all
+    .map((folder) => ({ folder, count: mentions(outputText, path.basename(folder)) }))
+    .filter((c) => c.count > 0)
+    .sort((a, b) => b.count - a.count);
+  if (counted.length === 1 || (counted.length > 1 && counted[0].count > counted[1].count)) {
+    return { folder: counted[0].folder, reason: "used" };
+  }
+  if (changed.length === 1) return { folder: changed[0], reason: "trained" };
   return null;
 }
 

@@ -189,7 +189,7 @@ describe("which run a notebook run belongs to", () => {
     fs.writeFileSync(path.join(dir, name, "run.json"), JSON.stringify({ name }));
   };
 
-  it("prefers a run trained during the notebook, among several the one its output names", () => {
+  it("prefers a run trained during the notebook that its output names, over other changed runs", () => {
     makeRun("old-run");
     const before = snapshotRuns([dir]);
     makeRun("other-process-run");
@@ -200,16 +200,34 @@ describe("which run a notebook run belongs to", () => {
       folder: path.join(dir, "dense-64-mnist-20261129-1"),
       reason: "trained",
     });
+    // Another process trained while a notebook only loaded old-run: old-run, not the busy one.
+    assert.deepEqual(findRunTarget(before, after, "Run old-run: dense"), {
+      folder: path.join(dir, "old-run"),
+      reason: "used",
+    });
   });
 
-  it("else a run the parameters named, else the one run its output mentions, else none", () => {
+  it("else a run the parameters named, else the run its output names most, else none", () => {
     const snap = snapshotRuns([dir]);
     assert.equal(findRunTarget(snap, snap, "", ["old-run"])?.reason, "named");
     assert.deepEqual(findRunTarget(snap, snap, "Showing 1 run: old-run"), {
       folder: path.join(dir, "old-run"),
       reason: "used",
     });
+    assert.equal(
+      findRunTarget(snap, snap, "old-run old-run, then other-process-run")?.folder,
+      path.join(dir, "old-run"),
+    );
     assert.equal(findRunTarget(snap, snap, "old-run and other-process-run"), null);
     assert.equal(findRunTarget(snap, snap, "old-run-2 is another name"), null);
+  });
+
+  it("takes the only changed run when the output names none", () => {
+    const before = snapshotRuns([dir]);
+    makeRun("silent-run");
+    assert.deepEqual(findRunTarget(before, snapshotRuns([dir]), "no names here"), {
+      folder: path.join(dir, "silent-run"),
+      reason: "trained",
+    });
   });
 });
