@@ -96,6 +96,8 @@ export interface TsneResult {
 const MAX_BINARY_SEARCH_STEPS = 100;
 const ENTROPY_TOLERANCE = 1e-5;
 const MIN_GAIN = 0.01;
+/** Iterations between refreshes of the Morton order of the points. */
+const REORDER_EVERY = 10;
 /** From this many points threads "auto" adds a worker thread. */
 const AUTO_THREADS_MIN_POINTS = 5000;
 const FLOAT32_TINY = 1.1754943508222875e-38;
@@ -256,6 +258,8 @@ interface Workspace {
   control: Int32Array;
   params: Float64Array;
   worker: Worker | null;
+  /** Gradients computed since the Morton order was last refreshed. */
+  sinceOrder: number;
 }
 
 /** How long the main thread waits for the worker to start (else it goes on alone). */
@@ -306,6 +310,7 @@ function createWorkspace(p: Affinities, y: Float64Array, threads: number): Works
     control,
     params: sharedFloat64(1, shared),
     worker: null,
+    sinceOrder: Infinity,
   };
   if (!shared) return work;
   if (!(y.buffer instanceof SharedArrayBuffer)) {
@@ -360,7 +365,13 @@ function computeGradient(
   const { control, attractive, repulsive, sumQ, upperStart } = work;
 
   // Start the repulsion first (the worker begins at once), then attraction on this thread.
-  mortonOrder(y, n, work.keys, work.order);
+  // The layout moves little per iteration: a Morton order a few iterations old still keeps
+  // neighbours together (the order changes only speed and the summation order).
+  if (work.sinceOrder >= REORDER_EVERY) {
+    mortonOrder(y, n, work.keys, work.order);
+    work.sinceOrder = 0;
+  }
+  work.sinceOrder++;
   Atomics.store(control, CONTROL.counter, 0);
   work.params[0] = theta;
   let generation = 0;
