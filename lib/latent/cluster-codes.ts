@@ -105,6 +105,17 @@ export interface ClusteredCodes {
   };
 }
 
+/**
+ * The pipeline that clustered the reference run's test codes best (bench/latent.ts): standardise
+ * each code dimension, a 2-D UMAP (15 neighbours, minDist 0, spectral start), then a Gaussian
+ * mixture. Pass it as the options of clusterCodes with your seed and labels.
+ */
+export const RECOMMENDED_CODE_CLUSTERING = {
+  normalize: "standardize",
+  embedding: { kind: "umap", neighbors: 15, minDist: 0, components: 2 },
+  method: "gmm",
+} as const satisfies Omit<ClusterCodesOptions, "seed">;
+
 /** The codes with a normalisation applied (a new array). */
 export function normalizeCodes(
   codes: Float32Array,

@@ -59,6 +59,7 @@ export { gaussianMixture, type GmmOptions, type GmmResult } from "./gmm";
 export {
   clusterCodes,
   normalizeCodes,
+  RECOMMENDED_CODE_CLUSTERING,
   type ClusterCodesOptions,
   type ClusterScores,
   type ClusteredCodes,
