@@ -9,10 +9,17 @@
 const STRIDE = 4;
 
 /**
+ * Points a leaf holds before it splits. Near a point, a small leaf costs about as much taken
+ * point by point as a deeper subtree would, with fewer nodes to visit and build.
+ */
+export const LEAF_CAPACITY = 16;
+
+/**
  * A quadtree over 2-D points in flat arrays, rebuilt in place each iteration. Node 0 is the
- * root; an internal node's four children are consecutive from child[node]; a leaf holds one
- * point (or several at exactly the same place). What the force loop reads of a node sits in
- * one interleaved record (summary), so a visit touches one cache line.
+ * root; an internal node's four children are consecutive from child[node]; a leaf holds up to
+ * LEAF_CAPACITY points (more only at exactly one place or at the depth limit) as a linked list:
+ * point[leaf] is the first, next[p] the one after p (−1 ends it). What the force loop reads of a
+ * node sits in one interleaved record (summary), so a visit touches one cache line.
  */
 export class QuadTree {
   private capacity = 0;
@@ -21,6 +28,7 @@ export class QuadTree {
   summary = new Float64Array(0);
   child = new Int32Array(0);
   point = new Int32Array(0);
+  next = new Int32Array(0);
   private centerX = new Float64Array(0);
   private centerY = new Float64Array(0);
   private halfWidth = new Float64Array(0);
@@ -78,7 +86,8 @@ export class QuadTree {
     }
     const half = Math.max(maxX - minX, maxY - minY, 1e-12) * 0.5 * (1 + 1e-6);
     this.nodes = 0;
-    this.ensure(2 * n + 1);
+    this.ensure(Math.ceil(n / 2) + 64);
+    if (this.next.length < n) this.next = new Int32Array(n);
     this.newNode((minX + maxX) / 2, (minY + maxY) / 2, half);
     for (let r = 0; r < n; r++) this.insert(y, order[r]);
     const summary = this.summary;
@@ -95,52 +104,70 @@ export class QuadTree {
   private insert(y: Float64Array, i: number): void {
     const px = y[2 * i];
     const py = y[2 * i + 1];
+    const next = this.next;
     let node = 0;
     for (let depth = 0; ; depth++) {
-      let s = node * STRIDE;
       if (this.child[node] === -1) {
         const summary = this.summary;
-        if (summary[s + 2] === 0) {
-          this.point[node] = i;
-          summary[s] = px;
-          summary[s + 1] = py;
-          summary[s + 2] = 1;
-          return;
+        const s = node * STRIDE;
+        let keep = summary[s + 2] < LEAF_CAPACITY || depth >= 60;
+        if (!keep) {
+          // A full leaf whose points all sit exactly here cannot be split apart.
+          keep = true;
+          for (let q = this.point[node]; q !== -1; q = next[q]) {
+            if (y[2 * q] !== px || y[2 * q + 1] !== py) {
+              keep = false;
+              break;
+            }
+          }
         }
-        const q = this.point[node];
-        if ((y[2 * q] === px && y[2 * q + 1] === py) || depth >= 60) {
+        if (keep) {
+          next[i] = this.point[node];
+          this.point[node] = i;
           summary[s] += px;
           summary[s + 1] += py;
           summary[s + 2] += 1;
           return;
         }
-        // Split the leaf: its points (all at q's place) move to the matching child.
-        this.ensure(this.nodes + 4);
-        const half = this.halfWidth[node] / 2;
-        const cx = this.centerX[node];
-        const cy = this.centerY[node];
-        const first = this.nodes;
-        this.newNode(cx - half, cy - half, half);
-        this.newNode(cx + half, cy - half, half);
-        this.newNode(cx - half, cy + half, half);
-        this.newNode(cx + half, cy + half, half);
-        this.child[node] = first;
-        const qChild = first + (y[2 * q] >= cx ? 1 : 0) + (y[2 * q + 1] >= cy ? 2 : 0);
-        this.point[qChild] = q;
-        const t = qChild * STRIDE;
-        const grown = this.summary;
-        grown[t] = grown[s];
-        grown[t + 1] = grown[s + 1];
-        grown[t + 2] = grown[s + 2];
-        this.point[node] = -1;
+        this.split(y, node);
       }
       const summary = this.summary;
-      s = node * STRIDE;
+      const s = node * STRIDE;
       summary[s] += px;
       summary[s + 1] += py;
       summary[s + 2] += 1;
       node =
         this.child[node] + (px >= this.centerX[node] ? 1 : 0) + (py >= this.centerY[node] ? 2 : 0);
+    }
+  }
+
+  /** Turn a full leaf into an internal node: its points move to the four new children. */
+  private split(y: Float64Array, node: number): void {
+    this.ensure(this.nodes + 4);
+    const half = this.halfWidth[node] / 2;
+    const cx = this.centerX[node];
+    const cy = this.centerY[node];
+    const first = this.nodes;
+    this.newNode(cx - half, cy - half, half);
+    this.newNode(cx + half, cy - half, half);
+    this.newNode(cx - half, cy + half, half);
+    this.newNode(cx + half, cy + half, half);
+    this.child[node] = first;
+    const { summary, next, point } = this;
+    let q = point[node];
+    point[node] = -1;
+    while (q !== -1) {
+      const after = next[q];
+      const qx = y[2 * q];
+      const qy = y[2 * q + 1];
+      const c = first + (qx >= cx ? 1 : 0) + (qy >= cy ? 2 : 0);
+      next[q] = point[c];
+      point[c] = q;
+      const t = c * STRIDE;
+      summary[t] += qx;
+      summary[t + 1] += qy;
+      summary[t + 2] += 1;
+      q = after;
     }
   }
 }
@@ -217,7 +244,7 @@ export function repulsionChunks(
   counter: Int32Array,
   holder: TraversalStack,
 ): void {
-  const { summary, child, point } = tree;
+  const { summary, child, point, next } = tree;
   let stack = holder.stack;
   const theta2 = theta * theta;
   for (;;) {
@@ -235,8 +262,16 @@ export function repulsionChunks(
       // cell taken whole never goes through the stack.
       let top = 0;
       if (child[0] === -1) {
-        // The root is a leaf: every point sits at one place (no force, Z counts the others).
-        sum += summary[2] - 1;
+        // The root is a leaf (few points, or all at one place): every other point exactly.
+        for (let j = point[0]; j !== -1; j = next[j]) {
+          if (j === i) continue;
+          const ex = xi - y[2 * j];
+          const ey = yi - y[2 * j + 1];
+          const q = 1 / (1 + ex * ex + ey * ey);
+          sum += q;
+          fx += q * q * ex;
+          fy += q * q * ey;
+        }
       } else {
         stack[top++] = 0;
       }
@@ -249,22 +284,29 @@ export function repulsionChunks(
         }
         for (let c = first; c < first + 4; c++) {
           const s = c * STRIDE;
-          let m = summary[s + 2];
+          const m = summary[s + 2];
           if (m === 0) continue;
           const dx = xi - summary[s];
           const dy = yi - summary[s + 1];
           const d2 = dx * dx + dy * dy;
-          const grand = child[c];
-          if (grand === -1 || summary[s + 3] < theta2 * d2) {
-            if (grand === -1 && point[c] === i) {
-              m -= 1; // the point itself (exact duplicates stay, at distance 0)
-              if (m === 0) continue;
-            }
+          if (summary[s + 3] < theta2 * d2) {
+            // Far enough: the whole cell at its centre of mass (for θ < 0.7 never i's own).
             const q = 1 / (1 + d2);
             const mq = m * q;
             sum += mq;
             fx += mq * q * dx;
             fy += mq * q * dy;
+          } else if (child[c] === -1) {
+            // A near leaf: its points one by one (i itself skipped; duplicates at distance 0).
+            for (let j = point[c]; j !== -1; j = next[j]) {
+              if (j === i) continue;
+              const ex = xi - y[2 * j];
+              const ey = yi - y[2 * j + 1];
+              const q = 1 / (1 + ex * ex + ey * ey);
+              sum += q;
+              fx += q * q * ex;
+              fy += q * q * ey;
+            }
           } else {
             stack[top++] = c;
           }

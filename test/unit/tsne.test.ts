@@ -130,6 +130,44 @@ test("the exact gradient (θ = 0) matches finite differences of the KL divergenc
   }
 });
 
+/** The exact gradient 4 Σ_j (p_ij − q_ij) w_ij (y_i − y_j), all pairs (O(n²)). */
+function bruteForceGradient(p: Affinities, y: Float64Array): Float64Array {
+  const n = p.n;
+  const w = (i: number, j: number) =>
+    1 / (1 + (y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2);
+  let z = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) z += w(i, j);
+  const gradient = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const f = (entry(p, i, j) - w(i, j) / z) * w(i, j);
+      gradient[2 * i] += 4 * f * (y[2 * i] - y[2 * j]);
+      gradient[2 * i + 1] += 4 * f * (y[2 * i + 1] - y[2 * j + 1]);
+    }
+  }
+  return gradient;
+}
+
+test("the exact gradient handles many points at one place (more than a quadtree leaf holds)", () => {
+  const n = 90;
+  const { points } = blobs(n, 5, 3, 21);
+  const p = affinities(points, n, 5, 8);
+  const rng = createRng(2);
+  const y = new Float64Array(2 * n).map(() => 3 * rng.normal());
+  // 40 points share one position, 10 another: leaves that cannot be split.
+  for (let i = 0; i < 40; i++) y.set([0.5, -0.25], 2 * i);
+  for (let i = 40; i < 50; i++) y.set([0.5, -0.2500001], 2 * i);
+  const { gradient } = tsneGradient(p, y, 0);
+  const want = bruteForceGradient(p, y);
+  for (let c = 0; c < 2 * n; c++) {
+    assert.ok(
+      Math.abs(gradient[c] - want[c]) < 1e-12 + 1e-9 * Math.abs(want[c]),
+      `coordinate ${c}`,
+    );
+  }
+});
+
 test("the Barnes-Hut gradient approaches the exact one as θ shrinks", () => {
   const n = 300;
   const { points } = blobs(n, 8, 3, 2);
