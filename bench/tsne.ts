@@ -1,7 +1,7 @@
 /**
  * t-SNE of the 10,000 MNIST test codes of a run (default runs/reference), or of the raw pixels.
  * Run: npm run bench:tsne -- [--n 10000] [--perplexity 30] [--iterations 1000] [--seed 0]
- *      [--theta 0.5] [--init pca|random] [--threads 1|2|auto] [--run runs/reference] [--pixels]
+ *      [--theta 0.5] [--init pca|random] [--threads 1|2] [--run runs/reference] [--pixels]
  * Prints the time of each phase (CPU time too: the machine is shared), trustworthiness (k = 10)
  * of the embedding, leave-one-out 10-NN label accuracy in the embedding, KL, peak RSS and the
  * load average. Asserts nothing.
@@ -23,7 +23,7 @@ interface Args {
   run: string;
   pixels: boolean;
   init: "pca" | "random";
-  threads: 1 | 2 | "auto";
+  threads: 1 | 2;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -36,7 +36,7 @@ function parseArgs(argv: string[]): Args {
     run: "runs/reference",
     pixels: false,
     init: "pca",
-    threads: "auto",
+    threads: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -55,10 +55,9 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--init" && (value === "pca" || value === "random")) args.init = value;
     else if (flag === "--threads" && (value === "1" || value === "2"))
       args.threads = Number(value) as 1 | 2;
-    else if (flag === "--threads" && value === "auto") args.threads = "auto";
     else {
       throw new Error(
-        `unknown flag ${flag} ${value}: use --n, --perplexity, --iterations, --seed, --theta, --init pca|random, --threads 1|2|auto, --run, --pixels`,
+        `unknown flag ${flag} ${value}: use --n, --perplexity, --iterations, --seed, --theta, --init pca|random, --threads 1|2, --run, --pixels`,
       );
     }
   }

@@ -13,7 +13,6 @@
  *
  * Everything lives in flat typed arrays (the quadtree too), so an iteration allocates nothing.
  */
-import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { AutoencoderLabError } from "../errors";
@@ -66,13 +65,17 @@ export interface TsneOptions {
   /** Iterations between progress reports (default 50). */
   progressEvery?: number;
   /**
-   * Threads for the repulsive forces: 1, or 2 to add a worker thread (same result, bit for bit).
-   * "auto" (default) = 2 when the machine has two or more cores and n ≥ 5,000 (below that the
-   * worker's start-up costs more than it saves), else 1. Measured on 10k MNIST codes with a
-   * loaded 2-core machine: optimisation 77 s wall instead of 125 s, CPU time +2 s.
+   * Threads for the repulsive forces: 1 (default), or 2 to add a worker thread (same result,
+   * bit for bit). Measured on 10k MNIST codes on a 2-core machine loaded by other jobs (load
+   * average ≈ 10): 2 threads were slower (48–52 ms per iteration against 41–45 ms of wall time,
+   * CPU 15 against 14 ms): each iteration waits for the worker to be scheduled, and both threads
+   * build the tree. Use 2 only when a core is free.
    */
-  threads?: 1 | 2 | "auto";
-  /** Precomputed neighbours of the input (e.g. shared with other analyses); at least 3·perplexity + 1 columns... or as many as n − 1. */
+  threads?: 1 | 2;
+  /**
+   * Precomputed nearest neighbours of the input (from nearestNeighbors, k columns), e.g. shared
+   * with other analyses; k must be at least min(n − 1, ⌊3·perplexity + 1⌋).
+   */
   neighbors?: { indices: Int32Array; distances: Float32Array; k: number };
 }
 
@@ -98,8 +101,6 @@ const ENTROPY_TOLERANCE = 1e-5;
 const MIN_GAIN = 0.01;
 /** Iterations between refreshes of the Morton order of the points. */
 const REORDER_EVERY = 10;
-/** From this many points threads "auto" adds a worker thread. */
-const AUTO_THREADS_MIN_POINTS = 5000;
 const FLOAT32_TINY = 1.1754943508222875e-38;
 
 function checkPerplexity(perplexity: number, n: number): void {
@@ -492,16 +493,10 @@ function resolveOptions(n: number, opts: TsneOptions): ResolvedOptions {
       `t-SNE option earlyExaggeration = ${earlyExaggeration}: use a number ≥ 1 (12 typical).`,
     );
   }
-  const asked = opts.threads ?? "auto";
-  if (asked !== 1 && asked !== 2 && asked !== "auto") {
-    throw new LatentInputError(`t-SNE option threads = ${String(asked)}: use 1, 2 or "auto".`);
+  const threads = opts.threads ?? 1;
+  if (threads !== 1 && threads !== 2) {
+    throw new LatentInputError(`t-SNE option threads = ${String(threads)}: use 1 or 2.`);
   }
-  const threads =
-    asked === "auto"
-      ? n >= AUTO_THREADS_MIN_POINTS && os.availableParallelism() > 1
-        ? 2
-        : 1
-      : asked;
   if (n > MAX_LAYOUT_POINTS) {
     throw new LatentInputError(
       `t-SNE of ${n} points is beyond this implementation (at most ${MAX_LAYOUT_POINTS}): subsample the points.`,
