@@ -5,13 +5,25 @@
  */
 import type { Figure } from "../plots/figure";
 import { binCounts } from "../plots/binning";
+import { confusionMatrixFigure } from "../plots/confusion";
+import { bestWorstGalleryFigure, reconstructionGalleryFigure } from "../plots/gallery";
 import { histogramFigure } from "../plots/histogram";
-import { imageGridFigure } from "../plots/images";
+import { lineFigure } from "../plots/line";
 import { epochTimeFigure, lossCurvesFigure } from "../plots/loss-curves";
-import { imageAt } from "../explore";
-import { perImageError } from "../metrics";
-import { pixelsPerImage } from "../data/types";
-import type { ReportRun } from "./report-run";
+import { pointColumns, scatterFigure } from "../plots/scatter";
+import { samplesPerClass } from "../explore";
+import { clusterAccuracy, contingencyTable } from "../latent/cluster-metrics";
+import { kmeans } from "../latent/kmeans";
+import { fitPca, pcaTransform } from "../latent/pca";
+import { createRng } from "../random";
+import {
+  bestAndWorst,
+  examplesByRank,
+  galleryExamples,
+  modelReconstructor,
+  type PerImageErrors,
+} from "../reconstruction-analysis";
+import type { ReportEmbedding, ReportRun } from "./report-run";
 
 export interface ReportFigure {
   /** File name without extension: lower-case letters, digits and dashes. */
@@ -24,18 +36,13 @@ export interface ReportFigure {
   skipReason?: string;
 }
 
-/** Test images shown in the reconstruction grid: the first of each class, then more in order. */
-export const RECONSTRUCTION_COLUMNS = 10;
+/** Random test images per digit in the reconstruction gallery (notebook 04's examplesPerDigit). */
+export const EXAMPLES_PER_DIGIT = 2;
+/** Best and worst test reconstructions shown (notebook 04's rankCount). */
+export const RANK_COUNT = 10;
 
-/** The first test image of each class (in class order), topped up to `count` with the next ones. */
-export function firstOfEachClass(labels: ArrayLike<number>, count: number): number[] {
-  const seen = new Map<number, number>();
-  for (let i = 0; i < labels.length; i++) if (!seen.has(labels[i])) seen.set(labels[i], i);
-  const picked = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, i]) => i);
-  const chosen = new Set(picked.slice(0, count));
-  for (let i = 0; i < labels.length && chosen.size < count; i++) chosen.add(i);
-  return [...chosen].slice(0, count);
-}
+const NO_MODEL = "no final model (run not finished)";
+const NO_MAP = "no final model (run not finished), or fewer than 4 test codes / 2 code dimensions";
 
 const lossCurves: ReportFigure = {
   name: "loss-curves",
@@ -61,43 +68,60 @@ const epochTimes: ReportFigure = {
 
 const reconstructions: ReportFigure = {
   name: "reconstructions",
-  describe: "test images (top) and their reconstructions (bottom), the first of each class",
-  skipReason: "no final model (run not finished)",
+  describe: `${EXAMPLES_PER_DIGIT} random test images per digit over their reconstructions, BCE noted (notebook 04)`,
+  skipReason: NO_MODEL,
   build: async (r) => {
     if (!r.finished) return null;
     const { set, shape, classNames } = await r.testSet();
-    const recon = await r.reconstructions();
-    const pixels = pixelsPerImage(shape);
-    const indices = firstOfEachClass(set.labels, Math.min(RECONSTRUCTION_COLUMNS, set.count));
-    return imageGridFigure(
-      [
-        indices.map((i) => imageAt(set, shape, i)),
-        indices.map((i) => recon.subarray(i * pixels, (i + 1) * pixels)),
-      ],
+    const picked = samplesPerClass(set, EXAMPLES_PER_DIGIT, createRng(r.seed), classNames.length);
+    const blocks = galleryExamples(
+      set,
       shape,
-      {
-        title: `Test images and reconstructions · ${r.name}`,
-        rowLabels: ["original", "reconstruction"],
-        columnLabels: indices.map((i) => classNames[set.labels[i]] ?? String(set.labels[i])),
-      },
+      examplesByRank(picked),
+      modelReconstructor(await r.model(), shape),
+      { errors: await r.errors("bce") },
     );
+    return reconstructionGalleryFigure(blocks, shape, {
+      columnLabels: classNames,
+      errorName: "BCE",
+      title: `${EXAMPLES_PER_DIGIT} random test images per digit, reconstructed by ${r.name}`,
+    });
+  },
+};
+
+const bestWorst: ReportFigure = {
+  name: "best-worst",
+  describe: `the ${RANK_COUNT} best and ${RANK_COUNT} worst test reconstructions by BCE (notebook 04)`,
+  skipReason: NO_MODEL,
+  build: async (r) => {
+    if (!r.finished) return null;
+    const { set, shape, classNames } = await r.testSet();
+    const bce = await r.errors("bce");
+    // bestAndWorst reads only the error it ranks by.
+    const ranked = bestAndWorst({ bce } as PerImageErrors, RANK_COUNT, "bce");
+    const [best, worst] = galleryExamples(
+      set,
+      shape,
+      [ranked.best, ranked.worst],
+      modelReconstructor(await r.model(), shape),
+      { errors: bce, classNames },
+    );
+    return bestWorstGalleryFigure(best, worst, shape, {
+      errorName: "BCE",
+      title: `Best and worst ${ranked.best.length} of ${set.count} test reconstructions by BCE · ${r.name}`,
+    });
   },
 };
 
 const errorHistogram: ReportFigure = {
   name: "error-histogram",
   describe: "per-image reconstruction error on the test set (the run's loss)",
-  skipReason: "no final model (run not finished)",
+  skipReason: NO_MODEL,
   build: async (r) => {
     if (!r.finished) return null;
-    const { set, shape } = await r.testSet();
+    const { set } = await r.testSet();
     const kind = r.run.config.train.loss;
-    const errors = perImageError(
-      set.images,
-      await r.reconstructions(),
-      pixelsPerImage(shape),
-      kind,
-    );
+    const errors = await r.errors(kind);
     const sorted = Float64Array.from(errors).sort();
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
     const median = sorted[Math.floor(sorted.length / 2)];
@@ -110,10 +134,148 @@ const errorHistogram: ReportFigure = {
   },
 };
 
+const pcaVariance: ReportFigure = {
+  name: "pca-variance",
+  describe:
+    "cumulative explained variance of the PCA of the test codes and of the raw pixels (notebook 05)",
+  skipReason: NO_MODEL,
+  build: async (r) => {
+    if (!r.finished) return null;
+    const [codes, pcaCodes] = [await r.codes(), await r.pca()];
+    const images = (await r.testSet()).set.images;
+    const pixels = images.length / codes.n;
+    const pcaPixels = fitPca(images, codes.n, pixels, {
+      components: Math.min(64, pixels, Math.max(1, codes.n - 1)),
+    });
+    const upTo = Math.min(pcaCodes.count, pcaPixels.count);
+    const axis = Array.from({ length: upTo }, (_, i) => i + 1);
+    const cumulative = (ratios: Float64Array) => {
+      let sum = 0;
+      return axis.map((_, i) => (sum += ratios[i]));
+    };
+    return lineFigure(
+      [
+        { name: `codes (${codes.dim}-d)`, x: axis, y: cumulative(pcaCodes.explainedVarianceRatio) },
+        { name: `pixels (${pixels}-d)`, x: axis, y: cumulative(pcaPixels.explainedVarianceRatio) },
+      ],
+      {
+        title: `Cumulative explained variance of ${codes.n.toLocaleString("en-US")} test images · ${r.name}`,
+        xTitle: "number of components",
+        yTitle: "share of total variance",
+      },
+    );
+  },
+};
+
+const pcaScatter: ReportFigure = {
+  name: "pca-scatter",
+  describe: "the sample of test codes on their first two principal axes, coloured by class",
+  skipReason: NO_MAP,
+  build: async (r) => {
+    if (!r.finished) return null;
+    const [codes, sample, pca] = [await r.codes(), await r.sample(), await r.pca()];
+    if (pca.count < 2) return null;
+    const xy = pointColumns(pcaTransform(pca, sample.points, sample.n), pca.count, [0, 1]);
+    return scatterFigure(
+      { x: xy.x, y: xy.y, labels: sample.labels },
+      {
+        title: `Codes on their first two principal axes (${sample.n} test images)`,
+        xTitle: "PC 1",
+        yTitle: "PC 2",
+        classNames: codes.classNames,
+      },
+    );
+  },
+};
+
+function embeddingScatter(
+  what: string,
+  map: ReportEmbedding,
+  classNames: string[],
+  labels: Uint8Array,
+): Figure {
+  const xy = pointColumns(map.embedding, map.components, [0, 1]);
+  return scatterFigure(
+    { x: xy.x, y: xy.y, labels },
+    {
+      title: `${what} of ${map.n} test codes (${map.settings}; ${map.seconds.toFixed(1)} s)`,
+      classNames,
+      equalAxes: true,
+    },
+  );
+}
+
+const tsneScatter: ReportFigure = {
+  name: "tsne",
+  describe: "t-SNE map of the sample of test codes, coloured by class (cached next to the codes)",
+  skipReason: NO_MAP,
+  build: async (r) => {
+    if (!r.finished) return null;
+    const [codes, sample] = [await r.codes(), await r.sample()];
+    if (sample.n < 4) return null;
+    return embeddingScatter("t-SNE", await r.tsne(), codes.classNames, sample.labels);
+  },
+};
+
+const umapScatter: ReportFigure = {
+  name: "umap",
+  describe: "UMAP map of the sample of test codes, coloured by class (cached next to the codes)",
+  skipReason: NO_MAP,
+  build: async (r) => {
+    if (!r.finished) return null;
+    const [codes, sample] = [await r.codes(), await r.sample()];
+    if (sample.n < 4) return null;
+    return embeddingScatter("UMAP", await r.umap(), codes.classNames, sample.labels);
+  },
+};
+
+const kmeansConfusion: ReportFigure = {
+  name: "kmeans-confusion",
+  describe:
+    "classes × k-means clusters of the sample of test codes, clusters matched to classes (notebook 06)",
+  skipReason: NO_MODEL,
+  build: async (r) => {
+    if (!r.finished) return null;
+    const [codes, sample] = [await r.codes(), await r.sample()];
+    const k = Math.min(r.analysis.clusters, sample.n);
+    const km = kmeans(sample.points, sample.n, sample.dim, {
+      k,
+      restarts: r.analysis.kmeansRestarts,
+      seed: r.seed,
+    });
+    const accuracy = clusterAccuracy(sample.labels, km.assignments);
+    const table = contingencyTable(sample.labels, km.assignments);
+    const matched = (c: number) => accuracy.mapping.get(c) ?? Number.MAX_SAFE_INTEGER;
+    const order = table.clusters
+      .map((c, j) => ({ c, j }))
+      .sort((a, b) => matched(a.c) - matched(b.c) || a.c - b.c);
+    const names = codes.classNames;
+    return confusionMatrixFigure(
+      table.counts.map((row) => order.map((o) => row[o.j])),
+      {
+        rowLabels: table.classes.map((c) => names[c] ?? String(c)),
+        colLabels: order.map(
+          (o) => `${o.c} → ${accuracy.mapping.has(o.c) ? (names[matched(o.c)] ?? "?") : "?"}`,
+        ),
+        normalize: true,
+        title: `k-means on ${sample.n} test codes: k = ${k}, accuracy ${(100 * accuracy.accuracy).toFixed(1)}%`,
+        rowTitle: "true class",
+        colTitle: "cluster → matched class",
+      },
+    );
+  },
+};
+
 /** Every report figure, in the order they are rendered. */
 export const REPORT_FIGURES: ReportFigure[] = [
   lossCurves,
   epochTimes,
   reconstructions,
+  bestWorst,
   errorHistogram,
+  pcaVariance,
+  pcaScatter,
+  tsneScatter,
+  umapScatter,
+  kmeansConfusion,
 ];

@@ -13,7 +13,15 @@ import { PNG } from "pngjs";
 import { encodeIdx } from "../../lib/data/idx";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { runExperiment } from "../../lib/train/experiment";
-import { REPORT_FIGURES, openReportRun, type FiguresManifest } from "../../lib/render";
+import {
+  FigureRenderer,
+  REPORT_FIGURES,
+  openReportRun,
+  renderReportFigures,
+  type FiguresManifest,
+  type ReportFigure,
+} from "../../lib/render";
+import { lineFigure } from "../../lib/plots/line";
 import { useWasm } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticSet } from "../helpers/synthetic";
@@ -96,7 +104,7 @@ function snapshot(folder: string): Record<string, string> {
 test("npm run figures: every finished run's figures as PNG and SVG, sizes in the manifest", () => {
   const out = path.join(root, "figures");
   const { code, stdout, stderr } = figures(["--runs-dir", runsDir, "--out", out, "--scale", "2"]);
-  assert.equal(code, 0, stderr);
+  assert.equal(code, 0, stdout + stderr);
   const folder = path.join(out, "tiny");
   // Only the finished run is picked by default.
   assert.deepEqual(fs.readdirSync(out), ["tiny"]);
@@ -136,7 +144,32 @@ test("npm run figures: every finished run's figures as PNG and SVG, sizes in the
   // One line per figure (what, run, where) and a summary.
   for (const name of names)
     assert.match(stdout, new RegExp(`ok +${name} +tiny -> .*${name}\\.png`));
-  assert.match(stdout, /4 figures written \(png\+svg, scale 2\) for 1 run/);
+  assert.match(
+    stdout,
+    new RegExp(`${names.length} figures written \\(png\\+svg, scale 2\\) for 1 run`),
+  );
+  // The figures the notebooks show for one run are all there.
+  for (const name of [
+    "reconstructions",
+    "best-worst",
+    "pca-variance",
+    "pca-scatter",
+    "tsne",
+    "umap",
+    "kmeans-confusion",
+  ]) {
+    assert.ok(names.includes(name), name);
+  }
+  // Scatter maps and line charts at their own size, the gallery of 2 blocks × 4 digits wider than tall.
+  const size = (n: string) => {
+    const e = manifest.figures.find((f) => f.figure === n);
+    assert.ok(e, n);
+    return [e.cssWidth, e.cssHeight];
+  };
+  assert.deepEqual(size("tsne"), size("umap"));
+  assert.deepEqual(size("pca-scatter"), size("umap"));
+  const [gw, gh] = size("reconstructions");
+  assert.ok(gw > gh, `gallery ${gw}×${gh}`);
 });
 
 test("a run without a final model: loss figures apply, model figures are skipped with the reason", async () => {
@@ -149,10 +182,100 @@ test("a run without a final model: loss figures apply, model figures are skipped
       ["loss-curves", false],
       ["epoch-times", false],
       ["reconstructions", true],
+      ["best-worst", true],
       ["error-histogram", true],
+      ["pca-variance", true],
+      ["pca-scatter", true],
+      ["tsne", true],
+      ["umap", true],
+      ["kmeans-confusion", true],
     ],
   );
   assert.match(REPORT_FIGURES[2].skipReason ?? "", /no final model/);
+});
+
+test("codes and t-SNE/UMAP maps are cached with the run: read back on reopening, recomputed when the encoder changes", async () => {
+  const options = { tsneIterations: 60 };
+  const first = openReportRun("tiny", runsDir, options);
+  const [tsne, umap] = [await first.tsne(), await first.umap()];
+  assert.equal(tsne.n, 24);
+  assert.match(tsne.settings, /perplexity 7 \(lowered for 24 points\), 60 iterations/);
+  first.dispose();
+  const folder = path.join(runsDir, "tiny", "codes", "embeddings");
+  assert.deepEqual(
+    fs
+      .readdirSync(folder)
+      .map((f) => f.replace(/-[0-9a-f]{12}\./, "-*."))
+      .sort(),
+    // The CLI's run (1000 iterations) and this one (60) side by side.
+    ["tsne-*.f32", "tsne-*.f32", "tsne-*.json", "tsne-*.json", "umap-*.f32", "umap-*.json"],
+  );
+  const reopened = openReportRun("tiny", runsDir, options);
+  const [tsne2, umap2] = [await reopened.tsne(), await reopened.umap()];
+  assert.equal((await reopened.codes()).source, "cache");
+  assert.equal(tsne2.source, "cache");
+  assert.equal(umap2.source, "cache");
+  assert.deepEqual(tsne2.embedding, tsne.embedding);
+  assert.deepEqual(umap2.embedding, umap.embedding);
+  // Same run, one encoder weight changed (as after --resume): new codes, so new maps.
+  const copy = path.join(root, "retrained");
+  fs.cpSync(path.join(runsDir, "tiny"), copy, { recursive: true });
+  const weights = path.join(copy, "model", "encoder", "weights.bin");
+  const bytes = fs.readFileSync(weights);
+  const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  values[0] += 0.5;
+  fs.writeFileSync(weights, bytes);
+  const retrained = openReportRun(copy, runsDir, options);
+  const codes = await retrained.codes();
+  assert.equal(codes.source, "encoded");
+  assert.match(codes.reason ?? "", /stale/);
+  const tsne3 = await retrained.tsne();
+  assert.equal(tsne3.source, "computed");
+  assert.match(tsne3.reason ?? "", /stale/);
+  assert.notDeepEqual(tsne3.embedding, tsne.embedding);
+  assert.equal((await openReportRun(copy, runsDir, options).tsne()).source, "cache");
+  retrained.dispose();
+  reopened.dispose();
+});
+
+test("a figure that fails is reported in the manifest; the others still render", async () => {
+  const failing: ReportFigure = {
+    name: "broken",
+    describe: "throws",
+    build: () => {
+      throw new Error("no such data");
+    },
+  };
+  const fine: ReportFigure = {
+    name: "fine",
+    describe: "a line",
+    build: () => lineFigure([{ name: "a", x: [1, 2], y: [3, 4] }]),
+  };
+  const renderer = await FigureRenderer.launch();
+  const run = openReportRun("tiny", runsDir);
+  const outDir = path.join(root, "isolated");
+  const seen: string[] = [];
+  try {
+    const manifest = await renderReportFigures(renderer, run, {
+      outDir,
+      formats: ["png"],
+      figures: [failing, fine],
+      onFigure: (o) => seen.push(`${o.figure} ${o.status}`),
+    });
+    assert.deepEqual(manifest.failed, [{ figure: "broken", error: "no such data" }]);
+    assert.deepEqual(
+      manifest.figures.map((f) => f.figure),
+      ["fine"],
+    );
+    assert.deepEqual(seen, ["broken failed", "fine written"]);
+    assert.deepEqual(fs.readdirSync(path.join(outDir, "tiny")).sort(), [
+      "figures.json",
+      "fine.png",
+    ]);
+  } finally {
+    run.dispose();
+    await renderer.close();
+  }
 });
 
 test("Chromium missing: exit 1, the problem and the fix named, existing figures untouched", () => {
