@@ -57,7 +57,11 @@ export interface ClusterCodesOptions {
    * for UMAP and t-SNE embeddings, whose clusters are elongated).
    */
   method?: "kmeans" | "gmm";
-  /** k-means restarts / GMM restarts (default 10 / 3). */
+  /**
+   * k-means restarts / GMM restarts (default 10 / 20). The mixture's likelihood picks the right
+   * clustering of a UMAP or t-SNE embedding out of many poor ones (k-means' inertia does not:
+   * it prefers cutting the long streak of 1s in two), so it needs many starts.
+   */
   restarts?: number;
   /** Seed of every random choice (embedding, seeding). */
   seed: number;
@@ -108,12 +112,14 @@ export interface ClusteredCodes {
 /**
  * The pipeline that clustered the reference run's test codes best (bench/latent.ts): standardise
  * each code dimension, a 2-D UMAP (15 neighbours, minDist 0, spectral start), then a Gaussian
- * mixture. Pass it as the options of clusterCodes with your seed and labels.
+ * mixture with 20 EM restarts, the most likely kept. Pass it as the options of clusterCodes with
+ * your seed and labels.
  */
 export const RECOMMENDED_CODE_CLUSTERING = {
   normalize: "standardize",
   embedding: { kind: "umap", neighbors: 15, minDist: 0, components: 2 },
   method: "gmm",
+  restarts: 20,
 } as const satisfies Omit<ClusterCodesOptions, "seed">;
 
 /** The codes with a normalisation applied (a new array). */
@@ -180,7 +186,7 @@ export async function clusterCodes(
   const embedding: CodeEmbedding = options.embedding ?? { kind: "none" };
   const embedded = embedding.kind === "umap" || embedding.kind === "tsne";
   const method = options.method ?? (embedded ? "gmm" : "kmeans");
-  const restarts = options.restarts ?? (method === "gmm" ? 3 : 10);
+  const restarts = options.restarts ?? (method === "gmm" ? 20 : 10);
   const seed = options.seed;
   if (options.labels && options.labels.length !== n) {
     throw new LatentInputError(
