@@ -5,3 +5,6 @@ export * from "./anomaly";
 export * from "./denoise";
 export * from "./heldout";
 export * from "./defaults";
+export * from "./compression";
+export * from "./rate-distortion";
+export * from "./generation";
