@@ -323,8 +323,8 @@ export function detectionTable(results: readonly DetectionResult[]): Record<stri
   return sets.map((set) => {
     const row: Record<string, unknown> = { "OOD set": set };
     for (const r of results.filter((x) => x.set === set)) {
-      row[`${r.score} AUROC`] = Number(r.roc.auroc.toFixed(3));
-      row[`${r.score} AUPRC`] = Number(r.pr.auprc.toFixed(3));
+      row[`${r.score} AUROC`] = Number(r.roc.auroc.toFixed(4));
+      row[`${r.score} AUPRC`] = Number(r.pr.auprc.toFixed(4));
     }
     return row;
   });
