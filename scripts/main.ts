@@ -3,18 +3,20 @@
  *   1. train the reference model (the default config: dense 784-256-64, 25 epochs on full MNIST)
  *      into runs/reference and evaluate it on the test set, unless that run already completed
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
- *   2. execute every notebook headless and export it to offline HTML in exports/ (what
+ *   2. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
+ *   3. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
  *      exports/ records them), so a second setup run does not train notebook 02 again.
  * AE_QUICK=1 selects the quick preset everywhere (runs go to runs/quick).
  *   npm run main -- --retrain        train again even if the reference run is complete
- *   npm run main -- --skip-notebooks  only the training step
+ *   npm run main -- --skip-notebooks  only the reference run (no variants, no notebooks)
  *   npm run main -- --force-notebooks execute and export the notebooks even if up to date
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { notebookVariantJobs, trainVariantJobs } from "../lib/apps/notebook-variants";
 import { ensuredRunLine, ensureRun } from "../lib/apps/variants";
 import { quickRequested, resolveConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
@@ -92,6 +94,19 @@ async function main(argv: string[]): Promise<void> {
     console.log(`main: the previous reference run is kept in ${reference.setAsideTo}`);
   const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
   if (metrics?.test) console.log(formatReport(metrics.test));
+  if (!argv.includes("--skip-notebooks")) {
+    // The comparison runs of notebooks 07–10, trained here with a progress bar and no cell
+    // timeout; the notebooks then reuse them (completed runs with the same config).
+    const started = performance.now();
+    const variants = await trainVariantJobs(notebookVariantJobs(), {
+      reporter: terminalReporter(),
+      onRun: (run) => console.log(`main: ${ensuredRunLine(run)}`),
+    });
+    const trained = variants.filter((r) => r.action !== "reused").length;
+    console.log(
+      `main: ${variants.length} variant runs ready (${trained} trained) in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+  }
   if (!argv.includes("--skip-notebooks")) await exportNotebooks(argv.includes("--force-notebooks"));
 }
 

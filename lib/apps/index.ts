@@ -8,3 +8,4 @@ export * from "./defaults";
 export * from "./compression";
 export * from "./rate-distortion";
 export * from "./generation";
+export * from "./notebook-variants";
