@@ -171,6 +171,13 @@ async function main(): Promise<void> {
     await pipeline(`${run}: PCA-whitened codes → k-means`, c, n, dim, labels, {
       normalize: "pca-whiten",
     });
+    if (dim <= 16) {
+      // A full-covariance mixture costs n·k·dim² per EM step: only for small codes.
+      await pipeline(`${run}: standardised codes → GMM`, c, n, dim, labels, {
+        normalize: "standardize",
+        method: "gmm",
+      });
+    }
     const umapGmm = await pipeline(`${run}: codes → UMAP-2 → GMM`, c, n, dim, labels, {
       embedding: { kind: "umap" },
     });
