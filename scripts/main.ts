@@ -13,10 +13,11 @@
  *   npm run main -- --skip-notebooks  only the reference run (no variants, no notebooks)
  *   npm run main -- --force-notebooks execute and export the notebooks even if up to date
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { notebookVariantJobs, trainVariantJobs } from "../lib/apps/notebook-variants";
+import { createInterface } from "node:readline";
 import { ensuredRunLine, ensureRun } from "../lib/apps/variants";
 import { quickRequested, resolveConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
@@ -29,6 +30,44 @@ import { projectPath } from "../lib/paths";
 import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
+
+/** Variant sets per process: about equal training time; rd-code-2 (shared) stays in one lane. */
+const VARIANT_LANES = [["heldout"], ["denoising", "rate-distortion", "generation"]];
+
+/** Train variant sets in a child process (scripts/train-variants.ts), its lines prefixed. */
+function trainVariantLane(sets: string[]): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--require",
+      "ts-node/register/transpile-only",
+      path.join(__dirname, "train-variants.ts"),
+      ...sets,
+    ],
+    {
+      cwd: projectPath(),
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const prefix = `main [${sets.join(", ")}]: `;
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => console.log(prefix + line));
+  }
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new AutoencoderLabError(
+              `training the variant runs ${sets.join(", ")} failed (${signal ?? `exit ${code}`}); ` +
+                `see the lines above, then run \`npx ts-node --transpile-only scripts/train-variants.ts ${sets.join(" ")}\` to resume.`,
+            ),
+          ),
+    );
+  });
+}
 
 function filesUnder(dir: string, extension = ".js"): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -95,16 +134,15 @@ async function main(argv: string[]): Promise<void> {
   const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
   if (metrics?.test) console.log(formatReport(metrics.test));
   if (!argv.includes("--skip-notebooks")) {
-    // The comparison runs of notebooks 07–10, trained here with a progress bar and no cell
-    // timeout; the notebooks then reuse them (completed runs with the same config).
+    // The comparison runs of notebooks 07–10, trained here with no cell timeout; the notebooks
+    // then reuse them (completed runs with the same config). Two lanes in two processes keep both
+    // cores busy (each training is single-threaded; configs and results are as in one process).
     const started = performance.now();
-    const variants = await trainVariantJobs(notebookVariantJobs(), {
-      reporter: terminalReporter(),
-      onRun: (run) => console.log(`main: ${ensuredRunLine(run)}`),
-    });
-    const trained = variants.filter((r) => r.action !== "reused").length;
+    const lanes = await Promise.allSettled(VARIANT_LANES.map((sets) => trainVariantLane(sets)));
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
+    if (failed) throw failed.reason;
     console.log(
-      `main: ${variants.length} variant runs ready (${trained} trained) in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      `main: variant runs ready in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
   }
   if (!argv.includes("--skip-notebooks")) await exportNotebooks(argv.includes("--force-notebooks"));
