@@ -1,6 +1,6 @@
 /**
  * Re-render the report figures of saved runs to PNG and SVG (never trains):
- *   npm run figures                          every finished run under runs/
+ *   npm run figures                          every finished run under runs/ (not the variants)
  *   npm run figures -- --run reference       one run (repeat --run or use commas for more)
  *   npm run figures -- --format png --scale 3 --out /tmp/figs
  * Writes <out>/<run>/<figure>.<format> and <out>/<run>/figures.json; prints one line per figure.
@@ -25,7 +25,8 @@ Renders the report figures of saved runs (nothing is trained) through headless C
 <out>/<run>/<figure>.png|.svg, with a manifest <out>/<run>/figures.json.
 
   --run NAME        a run under --runs-dir (or a path); repeat or comma-separate for several.
-                    Default: every finished (completed or early-stopped) run in --runs-dir.
+                    Default: every finished (completed or early-stopped) run in --runs-dir, except the
+                    comparison variants notebooks 07–10 train (name those with --run).
   --runs-dir DIR    where runs live (default runs; quick-preset runs: runs/quick)
   --format LIST     png, svg or png,svg (default png,svg)
   --scale N         PNG pixels per CSS pixel (default 2: sharp in documents)
@@ -160,7 +161,9 @@ export async function figuresCli(argv: readonly string[]): Promise<number> {
   let names = args.runs;
   if (names.length === 0) {
     names = listRuns(args.runsDir)
-      .filter((s) => !s.error && (s.status === "completed" || s.status === "early-stopping"))
+      // Comparison variants of notebooks 07–10 (25 runs) only when named with --run.
+      .filter((s) => !s.error && !s.variant)
+      .filter((s) => s.status === "completed" || s.status === "early-stopping")
       .map((s) => s.folder);
     if (names.length === 0) {
       throw new UsageError(
