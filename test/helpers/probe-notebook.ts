@@ -1,9 +1,10 @@
-// Tiny tslab notebooks written on the fly, and running the project's CLI scripts, for the export
-// and papermill tests (test/notebooks/export.test.ts, test/notebooks/papermill.test.ts).
+// Tiny tslab notebooks written on the fly, and running the project's CLI scripts, for the notebook,
+// export and papermill tests (test/notebooks/*.test.ts).
+import { after } from "node:test";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../lib/paths";
+import { PROJECT_ROOT, projectPath } from "../../lib/paths";
 
 /** A committed-form tslab notebook: a parameters cell (`parameters`) then one code cell per source. */
 export function writeProbeNotebook(file: string, parameters: string, sources: string[]): string {
@@ -31,6 +32,23 @@ export function writeProbeNotebook(file: string, parameters: string, sources: st
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(nb, null, 1));
   return file;
+}
+
+/**
+ * Quick-mode notebooks train into runs/quick: after the calling test file, remove `tmp` and the
+ * quick runs created since this call, keeping the user's.
+ */
+export function removeAfterwards(tmp: string): void {
+  const quickRuns = projectPath("runs", "quick");
+  const listQuickRuns = () => (fs.existsSync(quickRuns) ? fs.readdirSync(quickRuns) : []);
+  const runsBefore = new Set(listQuickRuns());
+  after(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const name of listQuickRuns()) {
+      if (!runsBefore.has(name))
+        fs.rmSync(path.join(quickRuns, name), { recursive: true, force: true });
+    }
+  });
 }
 
 /** A cell line loading the compiled library by absolute path (probes live outside notebooks/). */

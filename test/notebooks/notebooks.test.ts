@@ -4,7 +4,7 @@
  * cell error. Also checks, on generated probe notebooks, that the runner really reports failures
  * (tslab sends no `error` message, so this is not a given) and that AE_QUICK reaches the kernel.
  */
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,45 +14,14 @@ import {
   listNotebooks,
   runNotebook,
 } from "../../lib/notebook-runner";
-import { projectPath } from "../../lib/paths";
+import { removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-notebooks-"));
-// Quick-mode notebooks train into runs/quick: remove the runs this file creates, keep the user's.
-const quickRuns = projectPath("runs", "quick");
-const listQuickRuns = () => (fs.existsSync(quickRuns) ? fs.readdirSync(quickRuns) : []);
-const runsBefore = new Set(listQuickRuns());
-after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-  for (const name of listQuickRuns()) {
-    if (!runsBefore.has(name)) fs.rmSync(path.join(quickRuns, name), { recursive: true, force: true });
-  }
-});
+removeAfterwards(tmp);
 
-/** A minimal committed-form tslab notebook with one code cell per source. */
-function writeProbe(name: string, sources: string[]): string {
-  const nb = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
-      language_info: { name: "typescript" },
-    },
-    cells: [
-      { cell_type: "markdown", id: "intro", metadata: {}, source: "# probe" },
-      ...sources.map((source, i) => ({
-        cell_type: "code",
-        id: `c${i}`,
-        metadata: i === 0 ? { tags: ["parameters"] } : {},
-        execution_count: null,
-        outputs: [],
-        source,
-      })),
-    ],
-  };
-  const dir = fs.mkdtempSync(path.join(tmp, "probe-"));
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, JSON.stringify(nb, null, 1));
-  return file;
+/** A probe notebook in a fresh folder: the first source is its parameters cell. */
+function writeProbe(name: string, [parameters, ...sources]: string[]): string {
+  return writeProbeNotebook(path.join(fs.mkdtempSync(path.join(tmp, "probe-")), name), parameters, sources);
 }
 
 function streamText(executed: string): string {

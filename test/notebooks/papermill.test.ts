@@ -4,25 +4,16 @@
  * kernel starts, a failing cell exits 1 naming it, and notebook 02 in quick mode saves its
  * executed copy and HTML next to the run it trained.
  */
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { projectPath } from "../../lib/paths";
-import { runScript, writeProbeNotebook } from "../helpers/probe-notebook";
+import { removeAfterwards, runScript, writeProbeNotebook } from "../helpers/probe-notebook";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-papermill-"));
-// Notebook 02 trains into runs/quick: remove the runs this file creates, keep the user's.
-const quickRuns = projectPath("runs", "quick");
-const listQuickRuns = () => (fs.existsSync(quickRuns) ? fs.readdirSync(quickRuns) : []);
-const runsBefore = new Set(listQuickRuns());
-after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-  for (const name of listQuickRuns()) {
-    if (!runsBefore.has(name)) fs.rmSync(path.join(quickRuns, name), { recursive: true, force: true });
-  }
-});
+removeAfterwards(tmp);
 
 const probe = writeProbeNotebook(
   path.join(tmp, "nb", "probe.ipynb"),

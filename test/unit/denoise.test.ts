@@ -16,6 +16,7 @@ import {
 import { DENOISING_DEFAULTS, HELD_OUT_DEFAULTS } from "../../lib/apps/defaults";
 import { variantBase, variantConfig } from "../../lib/apps/variants";
 import { initBackend } from "../../lib/backend/select";
+import { parametersCellSource } from "../../lib/export/parameters";
 import { defaultConfig, quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
 import { psnr } from "../../lib/metrics";
@@ -131,13 +132,8 @@ test("a denoising model trained briefly on real MNIST beats its noisy input on P
 });
 
 test("the notebooks' parameter cells train the variants scripts/train-variants.ts trains", () => {
-  const params = (file: string) => {
-    const nb = JSON.parse(fs.readFileSync(projectPath("notebooks", file), "utf8")) as {
-      cells: { metadata: { tags?: string[] }; source: string | string[] }[];
-    };
-    const cell = nb.cells.find((c) => c.metadata.tags?.includes("parameters"));
-    return [cell?.source ?? ""].flat().join("");
-  };
+  const params = (file: string) =>
+    parametersCellSource(JSON.parse(fs.readFileSync(projectPath("notebooks", file), "utf8"))) ?? "";
   const denoising = params("07-denoising.ipynb");
   assert.match(
     denoising,

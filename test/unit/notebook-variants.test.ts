@@ -11,16 +11,11 @@ import {
 } from "../../lib/apps/notebook-variants";
 import { variantConfig, variantBase } from "../../lib/apps/variants";
 import { AutoencoderLabError } from "../../lib/errors";
+import { parametersCellSource } from "../../lib/export/parameters";
 import { projectPath } from "../../lib/paths";
 
-const params = (file: string) => {
-  const nb = JSON.parse(fs.readFileSync(projectPath("notebooks", file), "utf8")) as {
-    cells: { metadata: { tags?: string[] }; source: string | string[] }[];
-  };
-  return [nb.cells.find((c) => c.metadata.tags?.includes("parameters"))?.source ?? ""]
-    .flat()
-    .join("");
-};
+const params = (file: string) =>
+  parametersCellSource(JSON.parse(fs.readFileSync(projectPath("notebooks", file), "utf8"))) ?? "";
 
 test("notebooks 09 and 10 declare the defaults the main job trains with", () => {
   const rd = params("09-compression.ipynb");
