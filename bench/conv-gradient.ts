@@ -1,5 +1,5 @@
 /**
- * Speed of the conv filter gradient we register for wasm (lib/model/conv-gradient.ts), for the
+ * Speed of the conv filter gradient we register for wasm (lib/backend/wasm/conv-gradient.ts), for the
  * conv autoencoder's real shapes at batch 256, and of a whole conv-autoencoder train step.
  * Run: npx ts-node --transpile-only bench/conv-gradient.ts [--steps N] [--cpu-batch N] [--no-cpu]
  * (≈ 2 minutes, mostly the cpu backend's filter gradient: ~70 s for one call; --no-cpu skips it).
@@ -8,11 +8,14 @@
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
-import { registerWasmConvGradients, setConvFilterGradientMethod } from "../lib/model/conv-gradient";
+import {
+  registerWasmConvGradients,
+  setConvFilterGradientMethod,
+} from "../lib/backend/wasm/conv-gradient";
 import {
   setConvBackpropInputMethod,
   type ConvBackpropInputMethod,
-} from "../lib/model/conv-backprop-input";
+} from "../lib/backend/wasm/conv-backprop-input";
 
 const BATCH = 256;
 type Shape4D = [number, number, number, number];
@@ -243,7 +246,7 @@ async function main(): Promise<void> {
   );
   // The dense layers' backward pass asks for transposed matMuls, slow on wasm; lib/backend has a
   // fix (another module, maybe absent): measure with it too when it is there.
-  const fastPath = await import("../lib/backend/wasm-matmul").catch(() => null);
+  const fastPath = await import("../lib/backend/wasm/matmul").catch(() => null);
   if (fastPath && typeof fastPath.installWasmMatMulFastPath === "function") {
     fastPath.installWasmMatMulFastPath();
     const fast = await trainStepSamplesPerSecond(BATCH, steps);

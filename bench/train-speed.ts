@@ -42,10 +42,10 @@ async function measureOne(
   model: ModelKind,
   backend: BackendName,
   steps: number,
-  workers: number,
+  _workers: number,
 ): Promise<void> {
   const info = await initBackend(backend);
-  const config = resolveConfig({ model: { kind: model }, train: { epochs: 2, workers } });
+  const config = resolveConfig({ model: { kind: model }, train: { epochs: 2 } });
   const bs = config.train.batchSize;
   const full = prepareDataset(await loadDataset(config.data), config.data, config.seed);
   const take = (set: ImageSet, count: number): ImageSet => ({
@@ -64,7 +64,9 @@ async function measureOne(
   const measurement: Measurement = {
     engine: "tfjs",
     model,
-    backend: workers > 0 ? `${info.name} + ${workers} worker` : info.name,
+    backend: info.threads
+      ? `${info.name}, ${info.threads} thread${info.threads > 1 ? "s" : ""}`
+      : info.name,
     batchSize: bs,
     steps,
     samplesPerSecond: result.history[1].samplesPerSecond,
@@ -73,14 +75,18 @@ async function measureOne(
   console.log(JSON.stringify(measurement));
 }
 
-function runChild(args: string[], timeoutMs: number): { json: unknown | null; error: string } {
+function runChild(
+  args: string[],
+  timeoutMs: number,
+  threads: string,
+): { json: unknown | null; error: string } {
   const child = spawnSync(
     process.execPath,
     ["--require", "ts-node/register/transpile-only", __filename, ...args],
     {
       cwd: projectPath(),
       encoding: "utf8",
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", TF_NUM_INTRAOP_THREADS: threads },
       timeout: timeoutMs,
     },
   );
@@ -94,7 +100,12 @@ function runChild(args: string[], timeoutMs: number): { json: unknown | null; er
   }
 }
 
-function runPytorch(model: ModelKind, steps: number, batchSize: number): Measurement | string {
+function runPytorch(
+  model: ModelKind,
+  steps: number,
+  batchSize: number,
+  threads: number,
+): Measurement | string {
   const python = projectPath(".venv/bin/python");
   if (!fs.existsSync(python)) return "no project venv (.venv): run bash scripts/setup.sh";
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
@@ -108,7 +119,7 @@ function runPytorch(model: ModelKind, steps: number, batchSize: number): Measure
       "--model",
       model,
       "--threads",
-      "1",
+      String(threads),
       "--batch-size",
       String(batchSize),
       "--measure-steps",
@@ -130,7 +141,7 @@ function runPytorch(model: ModelKind, steps: number, batchSize: number): Measure
     return {
       engine: `pytorch ${r.torch ?? ""}`.trim(),
       model,
-      backend: "cpu, 1 thread",
+      backend: `cpu, ${threads} thread${threads > 1 ? "s" : ""}`,
       batchSize: r.batch_size,
       steps,
       samplesPerSecond: r.samples_per_s,
@@ -158,12 +169,13 @@ async function main(argv: string[]): Promise<void> {
   }
   const steps = Number(option(argv, "--steps", "60"));
   const models = option(argv, "--models", "dense,conv").split(",") as ModelKind[];
-  const backends = option(argv, "--backends", "tensorflow,wasm,wasm+1,cpu").split(",");
+  const backends = option(argv, "--backends", "tensorflow:1,tensorflow:2,wasm,cpu").split(",");
   const rows: Measurement[] = [];
   const notes: string[] = [];
   for (const model of models) {
     for (const choice of backends) {
-      const [backend, workers] = choice === "wasm+1" ? ["wasm", 1] : [choice, 0];
+      const [backend, threads = "1"] = choice.split(":");
+      const workers = 0;
       // The cpu backend is 10-50x slower: fewer steps keep the bench to minutes.
       const n =
         backend === "cpu"
@@ -175,17 +187,25 @@ async function main(argv: string[]): Promise<void> {
       const { json, error } = runChild(
         ["--one", model, String(backend), String(n), String(workers)],
         900_000,
+        threads,
       );
       if (json) rows.push(json as Measurement);
       else notes.push(`${model} on ${choice}: not available (${error})`);
     }
     const torchSteps = model === "conv" ? Math.max(5, Math.round(steps / 4)) : steps;
     process.stderr.write(`bench: ${model} on PyTorch, ${torchSteps} steps ...\n`);
-    const torch = runPytorch(model, torchSteps, resolveConfig({}).train.batchSize);
-    if (typeof torch === "string") notes.push(`${model} on PyTorch: ${torch}`);
-    else rows.push(torch);
+    for (const threads of [1, 2]) {
+      const torch = runPytorch(model, torchSteps, resolveConfig({}).train.batchSize, threads);
+      if (typeof torch === "string") notes.push(`${model} on PyTorch: ${torch}`);
+      else rows.push(torch);
+    }
   }
-  const peer = (m: ModelKind) => rows.find((r) => r.model === m && r.engine.startsWith("pytorch"));
+  const threadsOf = (r: Measurement) => Number(/(\d+) thread/.exec(r.backend)?.[1] ?? 1);
+  // The PyTorch row with the same thread count (1 for wasm and cpu, which use one thread).
+  const peer = (r: Measurement) =>
+    rows.find(
+      (p) => p.model === r.model && p.engine.startsWith("pytorch") && threadsOf(p) === threadsOf(r),
+    );
   console.log(
     `\nTraining throughput, batch ${resolveConfig({}).train.batchSize} (the default), Adam, BCE, real MNIST batches (${new Date().toISOString()})`,
   );
@@ -202,7 +222,7 @@ async function main(argv: string[]): Promise<void> {
     ].join("\t"),
   );
   for (const r of rows) {
-    const p = peer(r.model);
+    const p = peer(r);
     const ratio = p && r !== p ? (r.samplesPerSecond / p.samplesPerSecond).toFixed(2) : "";
     const epochs25 = (25 * 50000) / r.samplesPerSecond;
     console.log(

@@ -49,7 +49,6 @@ export interface TrainConfig {
   loss: LossName;
   earlyStoppingPatience: number | null;
   backend: BackendChoice;
-  workers: number;
   runName: string | null;
   runsDir: string;
 }
@@ -271,15 +270,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     default: "auto",
     choices: ["auto", "tensorflow", "wasm", "cpu"],
     alias: "backend",
-    doc: "auto picks the fastest that loads: tensorflow (tfjs-node, optional), else wasm, else cpu.",
-  },
-  "train.workers": {
-    type: "int",
-    default: 0,
-    min: 0,
-    max: 15,
-    alias: "workers",
-    doc: "Extra worker threads for data-parallel training (0: one thread). 1 uses both cores of a 2-core machine: measured 1.3-1.4x faster when both cores are free, slower when another job holds one. Losses depend on the worker count.",
+    doc: "auto picks the fastest that loads: tensorflow (the native engine, built by setup), else wasm, else cpu.",
   },
   "train.runName": {
     type: "string",
@@ -557,12 +548,24 @@ export function resolveConfig(
 }
 
 /**
+ * Keys that saved runs may still hold but that no longer mean anything: train.workers (the
+ * data-parallel wasm trainer, replaced by the native engine's own threads).
+ */
+function withoutRetiredKeys(config: unknown): unknown {
+  const train = (config as { train?: Record<string, unknown> } | null)?.train;
+  if (!train || typeof train !== "object" || !("workers" in train)) return config;
+  const { workers: _retired, ...rest } = train;
+  void _retired;
+  return { ...(config as object), train: rest };
+}
+
+/**
  * Check a whole config (e.g. read from a saved run): every key present, valid, and nothing
  * extra. Returns a fresh copy.
  */
 export function validateConfig(config: unknown): ExperimentConfig {
   const copy: Record<string, unknown> = {};
-  for (const [key, value] of flattenOverrides(config)) {
+  for (const [key, value] of flattenOverrides(withoutRetiredKeys(config))) {
     setPath(copy, key, validateField(key, value));
   }
   for (const [key, spec] of Object.entries(FIELDS)) {

@@ -9,8 +9,10 @@
 #   3. npm ci                 (only when package-lock.json changed since the last install)
 #   4. .venv + requirements   (only when requirements.txt changed or the checkout moved)
 #   5. tslab kernel in .venv  (only when kernel.json does not point at this checkout's tslab)
-#   6. npm run build          (tsc, incremental)
-#   7. npm run main           (the main job; SETUP_SKIP_MAIN=1 skips it)
+#   6. native engine          (scripts/build-tfjs-node.sh: tfjs-node's addon against the PyPI
+#                              tensorflow-cpu wheel's C library; skipped when built; wasm if not)
+#   7. npm run build          (tsc, incremental)
+#   8. npm run main           (the main job; SETUP_SKIP_MAIN=1 skips it)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -111,13 +113,16 @@ else
     die "tslab install failed"
 fi
 
-# 6. Build ------------------------------------------------------------------------------------
+# 6. Native TensorFlow engine (never fatal: on failure it says why and the project uses wasm) --
+bash "$ROOT/scripts/build-tfjs-node.sh"
+
+# 7. Build ------------------------------------------------------------------------------------
 say "build: npm run build (tsc lib/ -> dist/lib)"
 npm run --silent build || die "npm run build failed: fix the TypeScript errors above"
 
 say "installed in $(($(date +%s) - started)) s"
 
-# 7. Main job ---------------------------------------------------------------------------------
+# 8. Main job ---------------------------------------------------------------------------------
 if [ "${SETUP_SKIP_MAIN:-0}" = 1 ]; then
   say "main: skipped (SETUP_SKIP_MAIN=1)"
 else

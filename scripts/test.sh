@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick-start command 2 (`npm test`): the whole test suite.
-#   typecheck -> lint (eslint, prettier) -> build -> unit tests -> notebook tests (AE_QUICK=1)
+#   typecheck -> lint (eslint, prettier) -> build -> unit tests (native engine) -> training tests
+#   again on wasm -> notebook tests (AE_QUICK=1)
 # Every step runs even after a failure, so one run shows every problem; exits 1 if any failed.
 # The last line totals node's test runner counts over both test runs.
 set -uo pipefail
@@ -54,6 +55,10 @@ if [ ${#unit[@]} -gt 0 ]; then
 else
   echo "[test] unit: no test/unit/*.test.ts files"
 fi
+# The fallback must not rot: training, model, gradient and resume tests again on wasm.
+AE_TEST_BACKEND=wasm step unit-wasm node_tests --test-concurrency=2 --require ts-node/register/transpile-only \
+  test/unit/trainer.test.ts test/unit/model.test.ts test/unit/losses.test.ts test/unit/run-folder.test.ts \
+  test/unit/conv-gradient.test.ts test/unit/wasm-matmul.test.ts
 if [ ${#notebook[@]} -gt 0 ]; then
   AE_QUICK=1 step notebooks node_tests --require ts-node/register/transpile-only "${notebook[@]}"
 else

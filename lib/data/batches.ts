@@ -51,3 +51,28 @@ export function* iterateBatches(
     yield { images, labels, indices, count };
   }
 }
+
+/**
+ * Copy the rows `order[start..end)` of flat `images` (`pixels` values per row) into `out`, which
+ * is reused from batch to batch; returns the number of rows copied.
+ */
+export function gatherRowsInto(
+  images: Float32Array,
+  pixels: number,
+  order: ArrayLike<number>,
+  start: number,
+  end: number,
+  out: Float32Array,
+): number {
+  const rows = end - start;
+  if (out.length < rows * pixels) {
+    throw new RangeError(
+      `gatherRowsInto: the output holds ${out.length} values, ${rows} rows need ${rows * pixels}.`,
+    );
+  }
+  for (let r = 0; r < rows; r++) {
+    const from = order[start + r] * pixels;
+    out.set(images.subarray(from, from + pixels), r * pixels);
+  }
+  return rows;
+}

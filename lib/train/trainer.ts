@@ -1,11 +1,12 @@
 /**
  * The training loop: Adam on mini-batches, validation after every epoch, early stopping.
  *
- * Speed notes (wasm, see FIELD-NOTES): batches are copied row by row from the flat Float32Array
- * into a fresh tensor (slicing a [50000, 784] tensor costs ~550 ms a step), and transposed matrix
- * products go through the fast path installed by initBackend. Randomness is derived from
- * (seed, epoch, step), so a run resumed at epoch k sees exactly the shuffles and noise an
- * uninterrupted run would.
+ * Each batch's rows are copied from the flat Float32Array into one reused buffer (slicing a
+ * [50000, 784] tensor per step costs ~550 ms on wasm). On the native TensorFlow engine a model of
+ * stacked Dense/Conv layers trains through the fused step of lib/backend (a quarter of the
+ * kernels of `optimizer.minimize`); elsewhere, and for the VAE, through tfjs' generic gradients.
+ * Randomness is derived from (seed, epoch, step), so a run resumed at epoch k sees exactly the
+ * shuffles and noise an uninterrupted run would.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config";
@@ -15,8 +16,9 @@ import { pixelsPerImage } from "../data/types";
 import type { Autoencoder } from "../model/autoencoder";
 import { corrupt } from "../model/noise";
 import { createRng, deriveSeed, permutation } from "../random";
+import { createBackendTrainStep } from "../backend/select";
+import { gatherRowsInto } from "../data/batches";
 import { reconstructionLoss, vaeLoss } from "./losses";
-import { createParallelTrainer, gatherRowsInto } from "./parallel";
 
 /** What one epoch did. Losses are means over pixels and images. */
 export interface EpochRecord {
@@ -97,20 +99,6 @@ export function learningRateAt(config: ExperimentConfig, step: number, totalStep
   const floor = 0.01;
   const progress = Math.min(1, step / Math.max(1, totalSteps - 1));
   return base * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
-}
-
-/** Copy the rows `order[start..end)` of a set into a new [rows, pixels] tensor. */
-export function gatherRows(
-  set: ImageSet,
-  pixels: number,
-  order: ArrayLike<number>,
-  start: number,
-  end: number,
-): tf.Tensor2D {
-  const rows = end - start;
-  const buffer = new Float32Array(rows * pixels);
-  gatherRowsInto(set.images, pixels, order, start, end, buffer);
-  return tf.tensor2d(buffer, [rows, pixels]);
 }
 
 /** Validation losses of the model on a set, in batches (clean inputs). */
@@ -194,12 +182,6 @@ const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve)
 export function checkTrainingData(data: PreparedDataset, config: ExperimentConfig): void {
   const train = data.train;
   const batchSize = config.train.batchSize;
-  if (config.model.kind === "vae" && config.train.workers > 0) {
-    throw new ConfigError(
-      `Config key "train.workers" is ${config.train.workers}, but a VAE trains in one thread only ` +
-        `(its sampling step is not in the worker protocol). Set train.workers to 0.`,
-    );
-  }
   if (train.count === 0)
     throw new AutoencoderLabError("The training set is empty: check data.trainLimit.");
   if (data.validation.count === 0) {
@@ -237,30 +219,22 @@ export async function train(
   const batches = Math.ceil(train.count / batchSize);
   let stopReason: StopReason = "completed";
 
-  const parallel =
-    config.train.workers > 0
-      ? await createParallelTrainer({
-          model,
-          optimizer,
-          config,
-          shape: data.shape,
-          workers: config.train.workers,
-        })
-      : null;
-  const single = parallel ? null : createTrainStep(model, config, optimizer);
-  const rows = parallel ? new Float32Array(batchSize * pixels) : null;
+  // The backend's own fused step when it has one for this model, else tfjs' generic gradients.
+  const fused = createBackendTrainStep(model, config, optimizer);
+  const generic = fused ? null : createTrainStep(model, config, optimizer);
+  const rows = new Float32Array(batchSize * pixels);
   /** One optimiser step on the rows order[start..end) of the training set; returns its loss. */
   const step = (order: Uint32Array, start: number, end: number, noiseSeed: number): number => {
-    if (parallel && rows) {
-      return parallel.step(
-        rows,
-        gatherRowsInto(train.images, pixels, order, start, end, rows),
-        noiseSeed,
-      );
-    }
-    const clean = gatherRows(train, pixels, order, start, end);
+    const count = gatherRowsInto(train.images, pixels, order, start, end, rows);
+    const clean = tf.tensor2d(rows.subarray(0, count * pixels), [count, pixels]);
     try {
-      return (single as NonNullable<typeof single>)(clean, noiseSeed);
+      if (generic) return generic(clean, noiseSeed);
+      const noisy = corrupt(clean, config.model.noise, noiseSeed) as tf.Tensor2D;
+      try {
+        return (fused as NonNullable<typeof fused>).step(clean, noisy);
+      } finally {
+        if (noisy !== clean) noisy.dispose();
+      }
     } finally {
       clean.dispose();
     }
@@ -301,8 +275,9 @@ export async function train(
         stopReason = "interrupted";
         break;
       }
-      // Workers hold the latest Adam state: bring it back before validation and the checkpoint.
-      await parallel?.syncTo();
+      // The fused step holds the latest weights and Adam state: bring them back before
+      // validation and the checkpoint.
+      fused?.sync();
       const trainSeconds = (performance.now() - epochStart) / 1000;
       const val = evaluateLosses(model, data.validation, pixels);
       const valLoss = lossName === "bce" ? val.bce : val.mse;
@@ -325,7 +300,9 @@ export async function train(
       }
     }
   } finally {
-    await parallel?.dispose();
+    // An interrupted epoch leaves the model where it stopped, as the generic path does.
+    fused?.sync();
+    fused?.dispose();
   }
   return { history, stopReason, bestEpoch: bestEpochOf(history) };
 }

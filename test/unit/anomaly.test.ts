@@ -1,6 +1,7 @@
 // Anomaly scores: hand-computed reconstruction scores, Mahalanobis against a hand inverse, seeded
 // noise images, the scorer against the library's own reconstructions, and a real MNIST model
 // telling digits from noise.
+import { useTestBackend } from "../helpers/backend";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
@@ -23,7 +24,6 @@ import {
   reconstructionScores,
   type AnomalyScores,
 } from "../../lib/apps/anomaly";
-import { initBackend } from "../../lib/backend/select";
 import { quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
 import { perImageError } from "../../lib/metrics";
@@ -141,7 +141,7 @@ test("detection results and tables from hand-made scores; held-out class as posi
 });
 
 test("the scorer agrees with the library's reconstructions and codes, and leaks no tensor", async () => {
-  await initBackend("wasm");
+  await useTestBackend();
   const config = resolveConfig({ model: { codeSize: 8, hiddenSizes: [32] } }, quickConfig());
   const model = buildAutoencoder(config.model, MNIST_SHAPE, 1);
   const set = noiseImages("gaussian", 30, MNIST_SHAPE, 2);
@@ -168,7 +168,7 @@ test("the scorer agrees with the library's reconstructions and codes, and leaks 
 });
 
 test("a model trained briefly on MNIST tells test digits from noise images", async () => {
-  await initBackend("wasm");
+  await useTestBackend();
   const config = resolveConfig(
     { data: { trainLimit: 2000, testLimit: 300 }, train: { epochs: 2, backend: "wasm" } },
     quickConfig(),

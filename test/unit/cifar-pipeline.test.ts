@@ -21,12 +21,12 @@ import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
 import { meanSsim } from "../../lib/ssim";
 import { reconstructSet } from "../../lib/train/evaluate";
 import { runExperiment } from "../../lib/train/experiment";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { createRng } from "../../lib/random";
 
 let tmp = "";
 before(async () => {
-  await useWasm();
+  await useTestBackend();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-cifar-pipeline-"));
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -19,7 +19,7 @@ import {
 import { loadRun, loadRunModel, RunError } from "../../lib/runs/run-folder";
 import { encodeSet } from "../../lib/train/evaluate";
 import { runExperiment } from "../../lib/train/experiment";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";
 
 let runsDir: string;
@@ -32,7 +32,7 @@ function mnistTinyConfig(name: string, train: Record<string, unknown> = {}): Exp
 }
 
 before(async () => {
-  await useWasm();
+  await useTestBackend();
   runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "ae-codes-"));
   const result = await runExperiment(mnistTinyConfig("codes"));
   result.model.dispose();

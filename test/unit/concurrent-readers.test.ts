@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { hasCheckpoint, loadCheckpoint, loadRun, loadRunModel } from "../../lib/runs/run-folder";
 import * as tf from "@tensorflow/tfjs";
@@ -15,7 +15,7 @@ const TRAIN = path.join(PROJECT_ROOT, "scripts/train.ts");
 let runsDir: string;
 before(async () => {
   runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "ae-readers-"));
-  await useWasm();
+  await useTestBackend();
 });
 after(() => fs.rmSync(runsDir, { recursive: true, force: true }));
 

@@ -1,15 +1,15 @@
-// The faster wasm Conv2DBackpropInput (lib/model/conv-backprop-input.ts), swapped in by
+// The faster wasm Conv2DBackpropInput (lib/backend/wasm/conv-backprop-input.ts), swapped in by
 // registerWasmConvGradients: conv2dTranspose outputs and conv2d input gradients against cpu.
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
-import { registerWasmConvGradients } from "../../lib/model/conv-gradient";
+import { registerWasmConvGradients } from "../../lib/backend/wasm/conv-gradient";
 import {
   setConvBackpropInputMethod,
   type ConvBackpropInputMethod,
-} from "../../lib/model/conv-backprop-input";
+} from "../../lib/backend/wasm/conv-backprop-input";
 import { createRng } from "../../lib/random";
 
 type Shape4D = [number, number, number, number];

@@ -10,7 +10,7 @@ import {
   ConvGradientError,
   setConvFilterGradientMethod,
   type ConvFilterGradientMethod,
-} from "../../lib/model/conv-gradient";
+} from "../../lib/backend/wasm/conv-gradient";
 import { createRng } from "../../lib/random";
 
 type Shape4D = [number, number, number, number];

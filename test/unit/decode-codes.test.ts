@@ -5,10 +5,10 @@ import { resolveConfig } from "../../lib/config";
 import { AutoencoderLabError } from "../../lib/errors";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { decodeCodes, encodeSet, reconstructSet } from "../../lib/train/evaluate";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 
-before(useWasm);
+before(useTestBackend);
 
 test("decodeCodes(encodeSet(x)) equals reconstructSet(x), in any batch size, without leaks", () => {
   const shape = { height: 8, width: 8, channels: 1 };

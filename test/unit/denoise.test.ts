@@ -1,5 +1,6 @@
 // Denoising evaluation: seeded corruption of a set, PSNR/SSIM of noisy and denoised images, the
 // variant specs, the gallery, and a real MNIST denoising model beating its noisy input.
+import { useTestBackend } from "../helpers/backend";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
@@ -15,7 +16,6 @@ import {
 } from "../../lib/apps/denoise";
 import { DENOISING_DEFAULTS, HELD_OUT_DEFAULTS } from "../../lib/apps/defaults";
 import { variantBase, variantConfig } from "../../lib/apps/variants";
-import { initBackend } from "../../lib/backend/select";
 import { parametersCellSource } from "../../lib/export/parameters";
 import { defaultConfig, quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
@@ -55,7 +55,7 @@ test("variant specs: one per kind x level plus a plain model, valid configs with
 });
 
 test("corruptSet is seeded and batch-independent in shape; fidelity of the clean set is perfect", async () => {
-  await initBackend("wasm");
+  await useTestBackend();
   const n = 25;
   const images = Float32Array.from({ length: n * 784 }, (_, i) => ((i * 7919) % 101) / 100);
   const set = { images, labels: new Uint8Array(n), count: n };
@@ -102,7 +102,7 @@ test("gallery: one grid row per set, one column per example; examplesPerClass pi
 });
 
 test("a denoising model trained briefly on real MNIST beats its noisy input on PSNR", async () => {
-  await initBackend("wasm");
+  await useTestBackend();
   const config = resolveConfig(
     {
       data: { trainLimit: 3000, testLimit: 200 },

@@ -28,7 +28,7 @@ import { checkRunName, loadRun, loadRunModel, RunError } from "../../lib/runs/ru
 import { runExperiment } from "../../lib/train/experiment";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { NonFiniteLossError, train } from "../../lib/train/trainer";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticDataset } from "../helpers/synthetic";
 
@@ -95,7 +95,7 @@ function re(text: string): string {
 let root: string;
 let runsDir: string;
 before(async () => {
-  await useWasm();
+  await useTestBackend();
   root = fs.mkdtempSync(path.join(os.tmpdir(), "ae-faults-"));
   runsDir = path.join(root, "runs");
 });

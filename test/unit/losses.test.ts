@@ -5,9 +5,9 @@ import * as tf from "@tensorflow/tfjs";
 import { reconstructionLoss } from "../../lib/train/losses";
 import { learningRateAt } from "../../lib/train/trainer";
 import { resolveConfig } from "../../lib/config";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 
-before(useWasm);
+before(useTestBackend);
 
 const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
 

@@ -13,10 +13,10 @@ import {
 } from "../../lib/model/autoencoder";
 import { corrupt } from "../../lib/model/noise";
 import { reconstructionLoss } from "../../lib/train/losses";
-import { useWasm } from "../helpers/backend";
+import { testBackend, useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 
-before(useWasm);
+before(useTestBackend);
 
 const MNIST = { height: 28, width: 28, channels: 1 };
 const CIFAR = { height: 32, width: 32, channels: 3 };
@@ -113,14 +113,14 @@ function lossGradient(kind: "dense" | "conv", x: tf.Tensor2D): Float32Array {
 }
 
 for (const kind of ["dense", "conv"] as const) {
-  test(`${kind} gradients on wasm equal the cpu backend's`, async () => {
+  test(`${kind} gradients on the test backend (${testBackend()}) equal the cpu backend's`, async () => {
     const set = syntheticSet(4, { height: 8, width: 8, channels: 1 }, 3);
     const x = () => tf.tensor2d(set.images, [4, 64]);
     await tf.setBackend("cpu");
     const xc = x();
     const expected = lossGradient(kind, xc);
     xc.dispose();
-    await tf.setBackend("wasm");
+    await tf.setBackend(testBackend());
     const xw = x();
     const actual = lossGradient(kind, xw);
     xw.dispose();
@@ -128,7 +128,7 @@ for (const kind of ["dense", "conv"] as const) {
     let maxErr = 0;
     for (let i = 0; i < actual.length; i++)
       maxErr = Math.max(maxErr, Math.abs(actual[i] - expected[i]));
-    assert.ok(maxErr < 1e-5, `max |wasm - cpu| = ${maxErr}`);
+    assert.ok(maxErr < 1e-5, `max |${testBackend()} - cpu| = ${maxErr}`);
   });
 }
 
@@ -165,7 +165,7 @@ test("dense gradient matches central finite differences (cpu, float32)", async (
   tf.dispose(Object.values(grads));
   x.dispose();
   model.dispose();
-  await tf.setBackend("wasm");
+  await tf.setBackend(testBackend());
 });
 
 test("noise: each kind corrupts as specified, is seeded, and leaves clean images alone for none", () => {

@@ -1,17 +1,17 @@
 // corrupt() (lib/model/noise.ts), the input corruption of denoising autoencoders: seeded
 // determinism for every kind, level 0 = identity, corrupted share ≈ level, values kept in [0, 1],
 // and no tensor leaks. (test/unit/model.test.ts checks the basic statistics at one level.)
+import { useTestBackend } from "../helpers/backend";
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../lib/backend/select";
 import type { NoiseKind } from "../../lib/config";
 import { corrupt } from "../../lib/model/noise";
 
 const KINDS = ["gaussian", "salt-and-pepper", "masking"] as const;
 
 before(async () => {
-  await initBackend("wasm");
+  await useTestBackend();
 });
 
 function values(x: tf.Tensor, kind: NoiseKind, level: number, seed: number): Float32Array {

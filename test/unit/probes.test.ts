@@ -19,9 +19,9 @@ import {
   stratifiedSubsets,
 } from "../../lib/latent/probes";
 import { createRng } from "../../lib/random";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 
-before(useWasm);
+before(useTestBackend);
 
 /** n points in `dim` dimensions: class c (of `classes`) is a Gaussian blob around 4·e_c (+ an offset). */
 function blobs(n: number, dim: number, classes: number, seed: number, spread = 0.5) {

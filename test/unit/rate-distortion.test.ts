@@ -14,10 +14,10 @@ import { psnr } from "../../lib/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { meanSsim } from "../../lib/ssim";
 import { reconstructSet } from "../../lib/train/evaluate";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 
-before(useWasm);
+before(useTestBackend);
 const shape = { height: 12, width: 12, channels: 1 };
 
 test("autoencoder points: float32 is the model's own quality; smaller formats cost less", () => {

@@ -21,10 +21,10 @@ import {
 } from "../../lib/reconstruction-analysis";
 import { meanSsim, ssimPerImage } from "../../lib/ssim";
 import { meanImage, reconstructSet } from "../../lib/train/evaluate";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 
-before(useWasm);
+before(useTestBackend);
 
 const SHAPE = { height: 12, width: 12, channels: 1 };
 const PIXELS = 144;

@@ -22,7 +22,7 @@ import {
   type ReportFigure,
 } from "../../lib/render";
 import { lineFigure } from "../../lib/plots/line";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticSet } from "../helpers/synthetic";
 
@@ -56,7 +56,7 @@ function writeIdxFolder(folder: string): void {
 }
 
 before(async () => {
-  await useWasm();
+  await useTestBackend();
   root = fs.mkdtempSync(path.join(os.tmpdir(), "ae-figures-"));
   runsDir = path.join(root, "runs");
   const dataDir = path.join(root, "data");

@@ -26,13 +26,13 @@ import {
   resolveCompleteFolder,
   WriteError,
 } from "../../lib/runs/atomic";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticDataset } from "../helpers/synthetic";
 
 let runsDir: string;
 before(async () => {
-  await useWasm();
+  await useTestBackend();
   runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "ae-runs-"));
 });
 after(() => fs.rmSync(runsDir, { recursive: true, force: true }));
@@ -248,9 +248,9 @@ test("a NaN during training marks the run failed and keeps the last good checkpo
   model.dispose();
 });
 
-test("with a worker thread, an interrupted run resumes to exactly the uninterrupted losses", async () => {
+test("an interrupted run resumes to exactly the uninterrupted losses and weights", async () => {
   const data = syntheticDataset();
-  const make = (name: string) => config(name, { workers: 1 });
+  const make = (name: string) => config(name);
   const full = await runExperiment(make("par-full"), { data });
   full.model.dispose();
   const controller = new AbortController();

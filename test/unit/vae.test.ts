@@ -7,18 +7,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../../lib/config";
-import { ConfigError } from "../../lib/errors";
 import { buildAutoencoder, countParameters } from "../../lib/model/autoencoder";
 import { loadRun, loadRunModel, RunError } from "../../lib/runs/run-folder";
 import { runExperiment } from "../../lib/train/experiment";
 import { klDivergence, reconstructionLoss, vaeLoss } from "../../lib/train/losses";
-import { useWasm } from "../helpers/backend";
+import { useTestBackend } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";
 import { syntheticDataset } from "../helpers/synthetic";
 
 let runsDir: string;
 before(async () => {
-  await useWasm();
+  await useTestBackend();
   runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "ae-vae-"));
 });
 after(() => fs.rmSync(runsDir, { recursive: true, force: true }));
@@ -133,12 +132,4 @@ test("a VAE run trains, saves its variance head, reloads, and resumes bit-exactl
     loadRunModel(loadRun(full.folder)),
     (e: unknown) => e instanceof RunError && /no variance\//.test((e as Error).message),
   );
-});
-
-test("a VAE with worker threads is refused before anything is written", async () => {
-  await assert.rejects(
-    runExperiment(vaeConfig("vae-workers", { workers: 1 }), { data: syntheticDataset() }),
-    (e: unknown) => e instanceof ConfigError && /train\.workers/.test((e as Error).message),
-  );
-  assert.equal(fs.existsSync(path.join(runsDir, "vae-workers")), false);
 });

@@ -19,7 +19,7 @@
  * bench/conv-gradient.ts measures the three.
  */
 import * as tf from "@tensorflow/tfjs";
-import { AutoencoderLabError } from "../errors";
+import { AutoencoderLabError } from "../../errors";
 
 const WASM = "wasm";
 const KERNEL_NAME = "Conv2DBackpropInput";

@@ -26,7 +26,7 @@
  * gradients"), on every backend, before this kernel is reached.
  */
 import * as tf from "@tensorflow/tfjs";
-import { AutoencoderLabError } from "../errors";
+import { AutoencoderLabError } from "../../errors";
 import { registerWasmConvBackpropInput } from "./conv-backprop-input";
 
 /** The convolution gradient kernel cannot run on these inputs (shape, dtype, missing kernel). */
