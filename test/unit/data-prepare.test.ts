@@ -6,6 +6,7 @@ import { createRng } from "../../lib/random";
 import {
   batchCount,
   classCounts,
+  gatherRowsInto,
   iterateBatches,
   prepareDataset,
   selectImages,
@@ -186,4 +187,12 @@ describe("selectImages and classCounts", () => {
     assert.deepEqual(classCounts(new Uint8Array([0, 2, 2, 1, 2]), 4), [1, 1, 3, 0]);
     assert.throws(() => classCounts(new Uint8Array([0, 4]), 4), /Label 1 is 4, outside 0..3/);
   });
+});
+
+it("gatherRowsInto copies the ordered rows into a reused buffer", () => {
+  const images = Float32Array.from({ length: 12 }, (_, i) => i); // 4 images of 3 pixels
+  const out = new Float32Array(9).fill(-1);
+  assert.equal(gatherRowsInto(images, 3, [3, 0, 2, 1], 1, 3, out), 2);
+  assert.deepEqual([...out], [0, 1, 2, 6, 7, 8, -1, -1, -1]);
+  assert.throws(() => gatherRowsInto(images, 3, [3, 0, 2, 1], 0, 4, out), /holds 9 values/);
 });
