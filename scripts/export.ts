@@ -51,8 +51,16 @@ function resolveNotebook(name: string): string {
   );
 }
 
+export interface ExportOptions {
+  /** Parameters per notebook file name (e.g. "02-training.ipynb"), injected through papermill. */
+  parameters?: Record<string, Record<string, unknown>>;
+}
+
 /** Run the chosen notebooks in order, printing one line per notebook; resolves with the results. */
-export async function exportNotebooksCli(argv: string[]): Promise<NotebookRunResult[]> {
+export async function exportNotebooksCli(
+  argv: string[],
+  options: ExportOptions = {},
+): Promise<NotebookRunResult[]> {
   const args = parseExportArgs(argv);
   const notebooks = args.only.length > 0 ? args.only.map(resolveNotebook) : listNotebooks();
   if (notebooks.length === 0) {
@@ -64,7 +72,10 @@ export async function exportNotebooksCli(argv: string[]): Promise<NotebookRunRes
   for (const nb of notebooks) {
     const rel = displayPath(nb);
     console.log(`export: executing ${rel}${quick} ...`);
-    const r = await runNotebook(nb, { outputDir: args.outputDir });
+    const r = await runNotebook(nb, {
+      outputDir: args.outputDir,
+      parameters: options.parameters?.[path.basename(nb)],
+    });
     const out = displayPath(r.htmlPath ?? r.executedPath);
     const scrubbed = r.scrubbedPaths ? `, ${r.scrubbedPaths} local path(s) made relative` : "";
     console.log(`export: ${rel} ok in ${r.seconds.toFixed(1)} s -> ${out}${scrubbed}`);

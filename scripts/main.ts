@@ -3,15 +3,21 @@
  *   1. train the reference model (the default config: dense 784-256-64, 25 epochs on full MNIST)
  *      into runs/reference and evaluate it on the test set, unless that run already completed
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
- *   2. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
- *   3. execute every notebook headless and export it to offline HTML in exports/ (what
+ *   2. start the conv reference (model.kind conv, otherwise the defaults) in runs/reference-conv
+ *      in a child process on one TensorFlow thread, beside steps 3 and 4 (it takes the longest);
+ *   3. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
+ *   4. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
- *      exports/ records them), so a second setup run does not train notebook 02 again.
+ *      exports/ records them), so a second setup run does not execute them again. Notebook 02
+ *      is given the reference run (runName "reference", resume): it shows that run instead of
+ *      training the same model a second time;
+ *   5. wait for the conv reference and print its test metrics.
  * AE_QUICK=1 selects the quick preset everywhere (runs go to runs/quick).
- *   npm run main -- --retrain        train again even if the reference run is complete
- *   npm run main -- --skip-notebooks  only the reference run (no variants, no notebooks)
+ *   npm run main -- --retrain        train again even if the reference runs are complete
+ *   npm run main -- --skip-notebooks  only the reference runs (no variants, no notebooks)
  *   npm run main -- --force-notebooks execute and export the notebooks even if up to date
+ *   npm run main -- --skip-conv       without the conv reference
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -26,47 +32,106 @@ import { runFolder } from "../lib/runs/run-folder";
 import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
-import { projectPath } from "../lib/paths";
+import { displayPath, projectPath } from "../lib/paths";
 import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
+/** The conv model's reference: the default config with model.kind conv. */
+export const CONV_REFERENCE_RUN = "reference-conv";
+const CONV_REFERENCE_OVERRIDES = { "model.kind": "conv" } as const;
+
+/** What notebook 02 is given in the main job: the reference run it would otherwise train again. */
+const NOTEBOOK_PARAMETERS: Record<string, Record<string, unknown>> = {
+  "02-training.ipynb": { runName: REFERENCE_RUN, resume: true },
+};
 
 /** Variant sets per process: about equal training time; rd-code-2 (shared) stays in one lane. */
 const VARIANT_LANES = [["heldout"], ["denoising", "rate-distortion", "generation"]];
 
-/** Train variant sets in a child process (scripts/train-variants.ts), its lines prefixed. */
-function trainVariantLane(sets: string[]): Promise<void> {
+/**
+ * Run a script of this folder in a child process, its lines prefixed; rejects with `onFailure`
+ * when it fails. `threads` caps TensorFlow's intra-op threads in the child.
+ */
+function runChild(
+  script: string,
+  args: string[],
+  label: string,
+  onFailure: (why: string) => string,
+  threads?: number,
+): Promise<void> {
   const child = spawn(
     process.execPath,
-    [
-      "--require",
-      "ts-node/register/transpile-only",
-      path.join(__dirname, "train-variants.ts"),
-      ...sets,
-    ],
+    ["--require", "ts-node/register/transpile-only", path.join(__dirname, script), ...args],
     {
       cwd: projectPath(),
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+      env: {
+        ...process.env,
+        TS_NODE_TRANSPILE_ONLY: "1",
+        ...(threads ? { TF_NUM_INTRAOP_THREADS: String(threads) } : {}),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const prefix = `main [${sets.join(", ")}]: `;
+  const prefix = `main [${label}]: `;
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => console.log(prefix + line));
   }
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new AutoencoderLabError(
-              `training the variant runs ${sets.join(", ")} failed (${signal ?? `exit ${code}`}); ` +
-                `see the lines above, then run \`npx ts-node --transpile-only scripts/train-variants.ts ${sets.join(" ")}\` to resume.`,
-            ),
-          ),
+      code === 0 ? resolve() : reject(new AutoencoderLabError(onFailure(signal ?? `exit ${code}`))),
     );
   });
+}
+
+/** Train variant sets in a child process (scripts/train-variants.ts). */
+function trainVariantLane(sets: string[]): Promise<void> {
+  return runChild(
+    "train-variants.ts",
+    sets,
+    sets.join(", "),
+    (why) =>
+      `training the variant runs ${sets.join(", ")} failed (${why}); ` +
+      `see the lines above, then run \`npx ts-node --transpile-only scripts/train-variants.ts ${sets.join(" ")}\` to resume.`,
+    1,
+  );
+}
+
+/**
+ * Train (or reuse) the conv reference in a child process on one TensorFlow thread, so the rest
+ * of the job keeps the other core; rerunning the main job resumes it.
+ */
+function trainConvReference(retrain: boolean): Promise<void> {
+  return runChild(
+    "main.ts",
+    ["--conv-reference-only", ...(retrain ? ["--retrain"] : [])],
+    CONV_REFERENCE_RUN,
+    (why) =>
+      `training ${CONV_REFERENCE_RUN} failed (${why}); see the lines above, then run \`npm run main\` again to resume it.`,
+    1,
+  );
+}
+
+/** Reuse, resume or train one reference run and print its line and test metrics. */
+async function ensureReference(
+  name: string,
+  overrides: Record<string, unknown>,
+  retrain: boolean,
+): Promise<void> {
+  const base = resolveConfig();
+  if (retrain) fs.rmSync(runFolder(name, base.train.runsDir), { recursive: true, force: true });
+  // Reused when completed with this very config, resumed when killed or interrupted; one trained
+  // with another config (the defaults changed) or unreadable is renamed aside, never deleted.
+  const reference = await ensureRun(name, overrides, {
+    base,
+    reporter: terminalReporter(),
+    variant: false,
+  });
+  console.log(`main: ${ensuredRunLine(reference)}`);
+  if (reference.setAsideTo)
+    console.log(`main: the previous ${name} run is kept in ${displayPath(reference.setAsideTo)}`);
+  const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
+  if (metrics?.test) console.log(formatReport(metrics.test));
 }
 
 function filesUnder(dir: string, extension = ".js"): string[] {
@@ -108,44 +173,49 @@ async function exportNotebooks(force: boolean): Promise<void> {
     );
     return;
   }
-  await exportNotebooksCli([]);
+  await exportNotebooksCli([], { parameters: NOTEBOOK_PARAMETERS });
   fs.writeFileSync(STAMP, fingerprint);
 }
 
 async function main(argv: string[]): Promise<void> {
   const retrain = argv.includes("--retrain");
-  const base = resolveConfig();
-  if (retrain)
-    fs.rmSync(runFolder(REFERENCE_RUN, base.train.runsDir), { recursive: true, force: true });
-  // Reused when completed with this very config, resumed when killed or interrupted; one trained
-  // with another config (the defaults changed) or unreadable is renamed aside, never deleted.
-  const reference = await ensureRun(
-    REFERENCE_RUN,
-    {},
-    {
-      base,
-      reporter: terminalReporter(),
-      variant: false,
-    },
-  );
-  console.log(`main: ${ensuredRunLine(reference)}`);
-  if (reference.setAsideTo)
-    console.log(`main: the previous reference run is kept in ${reference.setAsideTo}`);
-  const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
-  if (metrics?.test) console.log(formatReport(metrics.test));
-  if (!argv.includes("--skip-notebooks")) {
-    // The comparison runs of notebooks 07–10, trained here with no cell timeout; the notebooks
-    // then reuse them (completed runs with the same config). Two lanes in two processes keep both
-    // cores busy (each training is single-threaded; configs and results are as in one process).
-    const started = performance.now();
-    const lanes = await Promise.allSettled(VARIANT_LANES.map((sets) => trainVariantLane(sets)));
-    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
-    if (failed) throw failed.reason;
-    console.log(
-      `main: variant runs ready in ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    );
+  if (argv.includes("--conv-reference-only")) {
+    await ensureReference(CONV_REFERENCE_RUN, CONV_REFERENCE_OVERRIDES, retrain);
+    return;
   }
-  if (!argv.includes("--skip-notebooks")) await exportNotebooks(argv.includes("--force-notebooks"));
+  await ensureReference(REFERENCE_RUN, {}, retrain);
+  const conv = argv.includes("--skip-conv") ? null : trainConvReference(retrain);
+  // Settled now so a failure is reported after the rest, not as an unhandled rejection.
+  const convDone = conv?.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  try {
+    if (!argv.includes("--skip-notebooks")) {
+      // The comparison runs of notebooks 07–10, trained here with no cell timeout; the notebooks
+      // then reuse them (completed runs with the same config). Two lanes in two processes, one
+      // TensorFlow thread each (the conv reference has the third); results do not depend on it.
+      const started = performance.now();
+      const lanes = await Promise.allSettled(VARIANT_LANES.map((sets) => trainVariantLane(sets)));
+      const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
+      if (failed) throw failed.reason;
+      console.log(
+        `main: variant runs ready in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      );
+      await exportNotebooks(argv.includes("--force-notebooks"));
+    }
+  } catch (error) {
+    // The conv reference keeps its child process: let it finish (or fail) before reporting.
+    await convDone;
+    throw error;
+  }
+  if (convDone) {
+    const started = performance.now();
+    const error = await convDone;
+    if (error) throw error;
+    const waited = (performance.now() - started) / 1000;
+    if (waited > 1) console.log(`main: waited ${waited.toFixed(0)} s for ${CONV_REFERENCE_RUN}`);
+  }
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

@@ -61,11 +61,19 @@ function loadNative(): void {
     require("@tensorflow/tfjs-node");
   } catch (error) {
     const first = (error as Error).message.split("\n")[0];
-    throw new Error(
-      /tfjs_binding\.node|could not be found|Cannot find module/i.test(first)
-        ? `the native addon is not built (${nativeUnavailableReason() ?? first}); run bash scripts/setup.sh`
-        : first,
-    );
+    if (/tfjs_binding\.node|could not be found|Cannot find module/i.test(first)) {
+      throw new Error(
+        `the native addon is not built (${nativeUnavailableReason() ?? first}); run bash scripts/setup.sh`,
+      );
+    }
+    // The addon is there but the dynamic loader failed on TensorFlow's C library (missing,
+    // damaged, or shadowed through LD_LIBRARY_PATH).
+    if (/\.so(\.\d+)*\b|shared object|ELF/i.test(first)) {
+      throw new Error(
+        `TensorFlow's C library could not be loaded (${first}); run bash scripts/setup.sh to rebuild the native engine`,
+      );
+    }
+    throw new Error(first);
   }
   if (!tf.findBackendFactory("tensorflow")) {
     throw new Error("@tensorflow/tfjs-node loaded but registered no tensorflow backend");

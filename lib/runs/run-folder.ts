@@ -36,6 +36,8 @@ export interface RunRecord {
   name: string;
   status: RunStatus;
   backend: string;
+  /** Why faster backends were not used, one "name: reason" each (absent when none was skipped). */
+  backendFallback?: string[];
   createdAt: string;
   updatedAt: string;
   epochsDone: number;
@@ -107,6 +109,7 @@ export class RunWriter {
     options: {
       resume?: boolean;
       backend: string;
+      backendFallback?: string[];
       dataset: RunRecord["dataset"];
       variant?: boolean;
     },
@@ -135,6 +138,7 @@ export class RunWriter {
       name,
       status: "running",
       backend: options.backend,
+      ...(options.backendFallback?.length ? { backendFallback: options.backendFallback } : {}),
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
       epochsDone: previous?.epochsDone ?? 0,

@@ -100,6 +100,7 @@ export async function runExperiment(
     resume: options.resume,
     variant: options.variant,
     backend: describeBackend(backend),
+    backendFallback: backend.skipped,
     dataset: {
       name: data.name,
       files: data.files.map(displayPath),
