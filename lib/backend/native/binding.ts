@@ -29,6 +29,7 @@ export interface TensorFlowBinding {
   getNumOfTensors(): number;
   TF_FLOAT: number;
   TF_INT32: number;
+  TF_INT64: number;
   TF_RESOURCE: number;
   TF_ATTR_STRING: number;
   TF_ATTR_INT: number;
