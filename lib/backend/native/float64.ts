@@ -137,4 +137,66 @@ export class Float64Ops {
       this.cleanup();
     }
   }
+
+  /**
+   * Dot products of row blocks against the rows after them, for all-pairs loops: the n × dim
+   * float32 points go to TensorFlow once (as float64), then each call returns rows i0..i1 times
+   * rows j0..n as an (i1 − i0) × (n − j0) row-major float64 matrix. Dispose when done.
+   */
+  pairwiseDots(points: Float32Array, n: number, dim: number): PairwiseDots {
+    const b = this.binding;
+    const x = b.createTensor([n, dim], b.TF_FLOAT, points);
+    this.made.push(x);
+    const all = this.op(
+      "Cast",
+      [x],
+      [
+        this.typeAttr("SrcT", b.TF_FLOAT),
+        this.typeAttr("DstT", TF_DOUBLE),
+        this.attr("Truncate", b.TF_ATTR_BOOL, false),
+      ],
+    )[0].id;
+    const kept = this.made;
+    this.made = [];
+    const int32 = (values: number[]) => {
+      const id = b.createTensor([values.length], b.TF_INT32, Int32Array.from(values));
+      this.made.push(id);
+      return id;
+    };
+    const rows = (start: number, count: number) =>
+      this.op(
+        "Slice",
+        [all, int32([start, 0]), int32([count, dim])],
+        [this.typeAttr("T", TF_DOUBLE), this.typeAttr("Index", b.TF_INT32)],
+      )[0].id;
+    return {
+      block: (i0, i1, j0) => {
+        try {
+          const product = this.op(
+            "MatMul",
+            [rows(i0, i1 - i0), rows(j0, n - j0)],
+            [
+              this.typeAttr("T", TF_DOUBLE),
+              this.attr("transpose_a", b.TF_ATTR_BOOL, false),
+              this.attr("transpose_b", b.TF_ATTR_BOOL, true),
+            ],
+          )[0].id;
+          return this.readDoubles(product).slice();
+        } finally {
+          this.cleanup();
+        }
+      },
+      dispose: () => {
+        for (const id of kept) b.deleteTensor(id);
+        kept.length = 0;
+      },
+    };
+  }
+}
+
+/** Row blocks of a Gram matrix, computed on demand (Float64Ops.pairwiseDots). */
+export interface PairwiseDots {
+  /** Rows i0..i1 against rows j0..n: (i1 − i0) × (n − j0), row-major. */
+  block(i0: number, i1: number, j0: number): Float64Array;
+  dispose(): void;
 }

@@ -1,24 +1,44 @@
-// PCA on the native engine (float64 MatMul and SelfAdjointEigV2 through the binding) against the
-// JavaScript path on the same real MNIST images: the same exact result, to rounding. The
-// JavaScript path runs first, before any backend is started (it needs none).
+// PCA and exact nearest neighbours on the native engine (float64 MatMul and SelfAdjointEigV2
+// through the binding) against the JavaScript path on the same real MNIST images: the same exact
+// result, to rounding. The JavaScript paths run first, before any backend is started (they need
+// none).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { float64Accelerator } from "../../lib/backend/linalg";
 import { initBackend } from "../../lib/backend/select";
 import { resolveConfig } from "../../lib/config";
 import { loadDataset } from "../../lib/data";
-import { fitPca, type PcaModel } from "../../lib/latent/pca";
+import { nearestNeighbors } from "../../lib/latent/neighbors";
+import { fitPca, pcaTransform, type PcaModel } from "../../lib/latent/pca";
 
-test("fitPca on the native engine equals the JavaScript computation (MNIST, 3,000 × 784)", async () => {
+test("fitPca and nearestNeighbors on the native engine equal the JavaScript computation (MNIST)", async () => {
   const dataset = await loadDataset(resolveConfig({}).data);
   const n = 3000;
   const points = dataset.test.images.subarray(0, n * 784);
   assert.equal(float64Accelerator(), null, "no backend yet: the JavaScript path");
   const js = fitPca(points, n, 784, { components: 64 });
+  const codes = pcaTransform(js, points, n);
+  const jsPixels = nearestNeighbors(points.subarray(0, 1500 * 784), 1500, 784, 10);
+  const jsCodes = nearestNeighbors(codes, n, 64, 15);
   await initBackend("tensorflow");
   assert.notEqual(float64Accelerator(), null, "the native engine runs");
-  const native = fitPca(points, n, 784, { components: 64 });
-  compare(native, js);
+  compare(fitPca(points, n, 784, { components: 64 }), js);
+  // Candidates come from other sums, but the k kept are re-measured exactly: same lists.
+  const nativePixels = nearestNeighbors(points.subarray(0, 1500 * 784), 1500, 784, 10);
+  assert.deepEqual(nativePixels.indices, jsPixels.indices);
+  assert.deepEqual(nativePixels.distances, jsPixels.distances);
+  const nativeCodes = nearestNeighbors(codes, n, 64, 15);
+  assert.deepEqual(nativeCodes.indices, jsCodes.indices);
+  assert.deepEqual(nativeCodes.distances, jsCodes.distances);
+});
+
+test("native nearestNeighbors: duplicates and ties keep the smaller index first", async () => {
+  await initBackend("tensorflow");
+  // Points 0, 2 and 3 coincide; 1 is 1 away from them; 4 is farther.
+  const points = Float32Array.of(0, 0, 1, 0, 0, 0, 0, 0, 5, 5);
+  const { indices, distances } = nearestNeighbors(points, 5, 2, 2);
+  assert.deepEqual(Array.from(indices), [2, 3, 0, 2, 0, 3, 0, 2, 1, 0]);
+  assert.deepEqual(Array.from(distances.subarray(0, 2)), [0, 0]);
 });
 
 test("the native path handles more rows than one chunk and tiny inputs", async () => {
