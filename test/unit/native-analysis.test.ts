@@ -1,4 +1,4 @@
-// PCA and exact nearest neighbours on the native engine (float64 MatMul and SelfAdjointEigV2
+// PCA, exact nearest neighbours and the silhouette on the native engine (float64 MatMul and SelfAdjointEigV2
 // through the binding) against the JavaScript path on the same real MNIST images: the same exact
 // result, to rounding. The JavaScript paths run first, before any backend is started (they need
 // none).
@@ -8,6 +8,7 @@ import { float64Accelerator } from "../../lib/backend/linalg";
 import { initBackend } from "../../lib/backend/select";
 import { resolveConfig } from "../../lib/config";
 import { loadDataset } from "../../lib/data";
+import { silhouetteScore } from "../../lib/latent/cluster-metrics";
 import { nearestNeighbors } from "../../lib/latent/neighbors";
 import { fitPca, pcaTransform, type PcaModel } from "../../lib/latent/pca";
 
@@ -20,6 +21,8 @@ test("fitPca and nearestNeighbors on the native engine equal the JavaScript comp
   const codes = pcaTransform(js, points, n);
   const jsPixels = nearestNeighbors(points.subarray(0, 1500 * 784), 1500, 784, 10);
   const jsCodes = nearestNeighbors(codes, n, 64, 15);
+  const labels = dataset.test.labels.subarray(0, n);
+  const jsSilhouette = silhouetteScore(codes, n, 64, labels);
   await initBackend("tensorflow");
   assert.notEqual(float64Accelerator(), null, "the native engine runs");
   compare(fitPca(points, n, 784, { components: 64 }), js);
@@ -30,6 +33,12 @@ test("fitPca and nearestNeighbors on the native engine equal the JavaScript comp
   const nativeCodes = nearestNeighbors(codes, n, 64, 15);
   assert.deepEqual(nativeCodes.indices, jsCodes.indices);
   assert.deepEqual(nativeCodes.distances, jsCodes.distances);
+  // Distances from the Gram expansion (as sklearn's euclidean_distances) against direct sums.
+  const nativeSilhouette = silhouetteScore(codes, n, 64, labels);
+  assert.ok(
+    Math.abs(nativeSilhouette - jsSilhouette) < 1e-9,
+    `silhouette ${nativeSilhouette} vs ${jsSilhouette}`,
+  );
 });
 
 test("native nearestNeighbors: duplicates and ties keep the smaller index first", async () => {
