@@ -1,6 +1,6 @@
 /**
- * The live panel's page code: runs in the exported HTML page, next to the tfjs browser bundle
- * (tf.min.js, the `tf` global). scripts/nbexport.py inlines the compiled file (dist/lib/live/
+ * The live panel's page code: runs in the exported HTML page, next to tfjs's browser bundles
+ * (core, cpu backend and layers: the `tf` global). scripts/nbexport.py inlines the compiled file (dist/lib/live/
  * page.js) once per page and calls `mountLivePanels(tf, document)`, which turns every
  * `.ae-live-panel` element (written by lib/live/panel.ts) into the panel. Plain DOM, no framework.
  *
@@ -260,6 +260,7 @@ const CSS = `
 .ae-live .ae-sections{display:flex;flex-wrap:wrap;column-gap:28px}
 .ae-live section{margin:10px 0 0;padding-top:8px;border-top:1px solid #eee;flex:1 1 420px}
 .ae-live section.ae-live-focus{border-top:2px solid #4e79a7}
+.ae-live section.ae-live-reconstruct{flex-basis:100%}
 .ae-live .ae-row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
 .ae-live figure{margin:0;text-align:center}
 .ae-live figcaption{font-size:12px;color:#555}

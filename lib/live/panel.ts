@@ -2,7 +2,7 @@
  * A live model panel for a notebook: `await ae.showLivePanel(model, data, options)` puts the run's
  * encoder and decoder, a sample of test digits, the principal directions of the codes, the
  * notebook's 2-D map and the anomaly threshold into one HTML output. In the exported page
- * (scripts/nbexport.py inlines tf.min.js and lib/live/page.ts once per page) it becomes a panel
+ * (scripts/nbexport.py inlines tfjs's browser bundles and lib/live/page.ts once per page) it becomes a panel
  * where a reader draws a digit and watches the autoencoder answer. JupyterLab, which blocks
  * scripts in untrusted outputs and has no tfjs in the page, shows the output's note instead.
  */

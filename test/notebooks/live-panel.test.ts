@@ -9,7 +9,10 @@
  */
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -24,6 +27,7 @@ import { useTestBackend } from "../helpers/backend";
 import { IMPORT_LIBRARY, removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
 
 const CHROMIUM = "/usr/bin/chromium";
+const JUPYTER = projectPath(".venv", "bin", "jupyter");
 const ARTIFACTS = projectPath("test-artifacts", "browser");
 const PANEL = ".ae-live-panel";
 const MAX_PAGE_BYTES = 12 * 1024 * 1024;
@@ -89,12 +93,105 @@ async function stroke(page: Page, points: [number, number][]): Promise<void> {
   await page.mouse.up();
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `jupyter lab` on 127.0.0.1 serving `root`, its state (and so its trust database) inside `root`:
+ * a notebook executed elsewhere opens untrusted there. Resolves with the URL once it answers.
+ * (A lean copy of jupyterlab-browser.test.ts's server start.)
+ */
+async function startLab(root: string, started: (server: ChildProcess) => void) {
+  const port = await freePort();
+  const token = crypto.randomBytes(24).toString("hex");
+  const state = path.join(root, ".jupyter-test");
+  for (const dir of ["config", "data", "runtime", "settings", "workspaces"]) {
+    fs.mkdirSync(path.join(state, dir), { recursive: true });
+  }
+  const settings = path.join(state, "settings", "@jupyterlab", "apputils-extension");
+  fs.mkdirSync(settings, { recursive: true });
+  fs.writeFileSync(
+    path.join(settings, "notification.jupyterlab-settings"),
+    JSON.stringify({ fetchNews: "false", checkForUpdates: false }),
+  );
+  const logFd = fs.openSync(path.join(ARTIFACTS, "live-panel-jupyterlab.log"), "w");
+  const server = spawn(
+    JUPYTER,
+    [
+      "lab",
+      "--no-browser",
+      "--allow-root",
+      "--ServerApp.ip=127.0.0.1",
+      `--ServerApp.port=${port}`,
+      "--ServerApp.port_retries=0",
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${root}`,
+      "--ServerApp.terminals_enabled=False",
+      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+      "--LabApp.extension_manager=readonly",
+    ],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+      env: {
+        ...process.env,
+        AE_QUICK: "1",
+        JUPYTER_PATH: projectPath(".venv", "share", "jupyter"),
+        JUPYTER_CONFIG_DIR: path.join(state, "config"),
+        JUPYTER_DATA_DIR: path.join(state, "data"),
+        JUPYTER_RUNTIME_DIR: path.join(state, "runtime"),
+        JUPYTERLAB_SETTINGS_DIR: path.join(state, "settings"),
+        JUPYTERLAB_WORKSPACES_DIR: path.join(state, "workspaces"),
+      },
+    },
+  );
+  fs.closeSync(logFd);
+  started(server);
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(`jupyter lab exited (${server.exitCode ?? server.signalCode}); see test-artifacts/browser/live-panel-jupyterlab.log`);
+    }
+    try {
+      const res = await fetch(`${url}/api/status`, { headers: { Authorization: `token ${token}` } });
+      if (res.ok) return { url, token };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Stop the server's process group (its kernels run in sessions of their own: TERM lets it stop them). */
+async function stopLab(server: ChildProcess): Promise<void> {
+  if (server.pid === undefined || server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  process.kill(-server.pid, "SIGTERM");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  try {
+    process.kill(-server.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 describe("live model panel in an exported page", () => {
   let browser: Browser | undefined;
   let model: Autoencoder | undefined;
   let html = "";
   let htmlPath = "";
   let runFolder = "";
+  let executed = "";
+  let lab: ChildProcess | undefined;
 
   before(async () => {
     const runFile = path.join(tmp, "run-folder.txt");
@@ -115,6 +212,7 @@ describe("live model panel in an exported page", () => {
       env: { AE_QUICK: "1" },
     });
     htmlPath = result.htmlPath as string;
+    executed = result.executedPath;
     html = fs.readFileSync(htmlPath, "utf8");
     runFolder = fs.readFileSync(runFile, "utf8").trim();
     // Node computes on the engine the library uses (native TensorFlow by default), the page on
@@ -136,17 +234,24 @@ describe("live model panel in an exported page", () => {
   });
 
   after(async () => {
+    if (lab) await stopLab(lab);
     await browser?.close();
     model?.dispose();
   });
 
-  it("embeds tfjs and the page code once, under 12 MB", () => {
+  it("embeds the tfjs bundles and the page code once, under 12 MB", () => {
     const size = fs.statSync(htmlPath).size;
     console.log(`[live] exported page ${(size / 1e6).toFixed(2)} MB`);
     assert.ok(size < MAX_PAGE_BYTES, `page is ${size} bytes`);
     assert.equal(html.split("window.aeLivePanel = exports").length - 1, 1, "page code once");
-    const tfjs = fs.readFileSync(projectPath("node_modules/@tensorflow/tfjs/dist/tf.min.js"), "utf8");
-    assert.equal(html.split(tfjs.slice(-200)).length - 1, 1, "tf.min.js inlined once");
+    for (const bundle of [
+      "tfjs-core/dist/tf-core.es2017.min.js",
+      "tfjs-backend-cpu/dist/tf-backend-cpu.es2017.min.js",
+      "tfjs-layers/dist/tf-layers.es2017.min.js",
+    ]) {
+      const js = fs.readFileSync(projectPath("node_modules", "@tensorflow", bundle), "utf8");
+      assert.equal(html.split(js.slice(-300)).length - 1, 1, `${bundle} inlined once`);
+    }
     assert.equal(html.split('class="ae-live-panel"').length - 1, 1);
   });
 
@@ -247,6 +352,40 @@ describe("live model panel in an exported page", () => {
 
     assert.deepEqual(errors, [], "errors in the page");
     assert.deepEqual(requests, [], "the page asked for the network");
+    await context.close();
+  });
+
+  it("shows a clear note, not a broken output, in JupyterLab after reopening the notebook untrusted", async () => {
+    assert.ok(browser);
+    // The executed notebook was signed by no one this server knows: it opens untrusted.
+    const root = path.join(tmp, "lab");
+    fs.mkdirSync(path.join(root, "notebooks"), { recursive: true });
+    fs.copyFileSync(executed, path.join(root, "notebooks", "live-probe.ipynb"));
+    const server = await startLab(root, (spawned) => (lab = spawned));
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/lab/tree/notebooks/live-probe.ipynb?token=${server.token}`);
+    const note = page.locator('.jp-OutputArea-output[data-mime-type="text/html"] .ae-live-note');
+    await note.waitFor({ state: "visible", timeout: 90_000 });
+    await note.scrollIntoViewIfNeeded();
+    const text = (await note.textContent()) ?? "";
+    assert.match(text, /Live model panel/);
+    assert.match(text, /exported\s+HTML page/);
+    const output = page.locator('.jp-OutputArea-output[data-mime-type="text/html"]', {
+      has: page.locator(".ae-live-note"),
+    });
+    assert.equal(await output.count(), 1);
+    assert.equal(await output.locator("script").count(), 0, "scripts of an untrusted output were kept");
+    assert.equal(await page.locator(".ae-live").count(), 0, "the panel mounted in JupyterLab");
+    const stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+    assert.equal(await stderr.count(), 0);
+    assert.equal((await output.innerText()).includes('"version"'), false, "the panel data shows as text");
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await output.screenshot({ path: path.join(ARTIFACTS, "live-panel-jupyterlab-untrusted.png") });
+    await page.screenshot({ path: path.join(ARTIFACTS, "live-panel-jupyterlab-page.png") });
+    assert.deepEqual(errors, [], "errors in JupyterLab's page");
     await context.close();
   });
 });
