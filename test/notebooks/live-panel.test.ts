@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
 import { projectPath } from "../../lib/paths";
 import { runNotebook } from "../../lib/notebook-runner";
 import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
@@ -91,6 +91,43 @@ async function stroke(page: Page, points: [number, number][]): Promise<void> {
     await page.mouse.move(x, y, { steps: 4 });
   }
   await page.mouse.up();
+}
+
+/** The page's code, reconstruction and scores for its own 784 input pixels, against Node's. */
+function checkAgainstNode(model: Autoencoder, state: PanelState, what: string): void {
+  const input = Float32Array.from(state.input);
+  const code = encodeSet(model, { images: input, labels: new Uint8Array(1), count: 1 }, 784);
+  const recon = decodeCodes(model, code);
+  const codeDiff = maxAbsDiff(state.code, code);
+  const reconDiff = maxAbsDiff(state.reconstruction, recon);
+  const score = reconstructionScores(input, recon, 784);
+  const scoreName = state.scoreName as keyof typeof score;
+  const scoreDiff = Math.abs(state.score - score[scoreName][0]);
+  const bceDiff = Math.abs(state.bce - score.bce[0]);
+  console.log(
+    `[live] ${what}: max |code − Node| ${codeDiff.toExponential(2)}, ` +
+      `max |reconstruction − Node| ${reconDiff.toExponential(2)}, |${scoreName} − Node| ` +
+      `${scoreDiff.toExponential(2)}, |BCE − Node| ${bceDiff.toExponential(2)}; ` +
+      `score ${state.score.toPrecision(4)} vs threshold ${state.threshold.toPrecision(4)} (flagged ${state.flagged})`,
+  );
+  assert.ok(codeDiff <= TOLERANCE, `${what}: code differs by ${codeDiff}`);
+  assert.ok(reconDiff <= TOLERANCE, `${what}: reconstruction differs by ${reconDiff}`);
+  assert.ok(scoreDiff <= TOLERANCE * Math.max(1, score[scoreName][0]), `${what}: score differs by ${scoreDiff}`);
+  assert.ok(bceDiff <= TOLERANCE, `${what}: BCE differs by ${bceDiff}`);
+}
+
+/** A finger stroke through `points` (canvas fractions): touch events through Chromium's input pipeline. */
+async function touchStroke(page: Page, cdp: CDPSession, points: [number, number][]): Promise<void> {
+  const canvas = page.locator(`${PANEL} canvas.ae-draw`);
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  assert.ok(box, "no drawing canvas");
+  const at = ([fx, fy]: [number, number]) => ({ x: box.x + fx * box.width, y: box.y + fy * box.height });
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at(points[0])] });
+  for (const p of points.slice(1)) {
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [at(p)] });
+  }
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
 }
 
 function freePort(): Promise<number> {
@@ -255,9 +292,9 @@ describe("live model panel in an exported page", () => {
     assert.equal(html.split('class="ae-live-panel"').length - 1, 1);
   });
 
-  it("draws with the mouse: code and reconstruction as Node computes them, a scribble is flagged, a slider decodes", async () => {
+  it("draws with mouse and touch: code and reconstruction as Node computes them, a scribble is flagged, a slider decodes", async () => {
     assert.ok(browser && model);
-    const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1000 }, hasTouch: true });
     const requests: string[] = [];
     await context.route("**/*", (route) => {
       const url = route.request().url();
@@ -289,25 +326,7 @@ describe("live model panel in an exported page", () => {
     const ink = drawn.input.filter((v) => v > 0).length;
     assert.ok(ink > 30 && ink < 400, `${ink} ink pixels`);
 
-    const input = Float32Array.from(drawn.input);
-    const code = encodeSet(model, { images: input, labels: new Uint8Array(1), count: 1 }, 784);
-    const recon = decodeCodes(model, code);
-    const codeDiff = maxAbsDiff(drawn.code, code);
-    const reconDiff = maxAbsDiff(drawn.reconstruction, recon);
-    const score = reconstructionScores(input, recon, 784);
-    const scoreName = drawn.scoreName as keyof typeof score;
-    const scoreDiff = Math.abs(drawn.score - score[scoreName][0]);
-    const bceDiff = Math.abs(drawn.bce - score.bce[0]);
-    console.log(
-      `[live] drawn digit: max |code − Node| ${codeDiff.toExponential(2)}, ` +
-        `max |reconstruction − Node| ${reconDiff.toExponential(2)}, |${scoreName} − Node| ` +
-        `${scoreDiff.toExponential(2)}, |BCE − Node| ${bceDiff.toExponential(2)}; ` +
-        `score ${drawn.score.toPrecision(4)} vs threshold ${drawn.threshold.toPrecision(4)} (flagged ${drawn.flagged})`,
-    );
-    assert.ok(codeDiff <= TOLERANCE, `code differs by ${codeDiff}`);
-    assert.ok(reconDiff <= TOLERANCE, `reconstruction differs by ${reconDiff}`);
-    assert.ok(scoreDiff <= TOLERANCE * Math.max(1, score[scoreName][0]), `score differs by ${scoreDiff}`);
-    assert.ok(bceDiff <= TOLERANCE, `BCE differs by ${bceDiff}`);
+    checkAgainstNode(model, drawn, "mouse stroke");
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await panel.screenshot({ path: path.join(ARTIFACTS, "live-panel-drawn.png") });
 
@@ -324,7 +343,7 @@ describe("live model panel in an exported page", () => {
     assert.ok(normal, "every test thumbnail was flagged");
     assert.match(normal.source, /^test #\d+$/);
     const rng = createRng(7);
-    const scribble = Array.from({ length: 14 }, () => [0.1 + 0.8 * rng.next(), 0.1 + 0.8 * rng.next()] as [number, number]);
+    const scribble = Array.from({ length: 24 }, () => [0.1 + 0.8 * rng.next(), 0.1 + 0.8 * rng.next()] as [number, number]);
     await stroke(page, scribble);
     await waitForUpdates(page, normal.updates);
     const scribbled = await panelState(page);
@@ -349,6 +368,26 @@ describe("live model panel in an exported page", () => {
     console.log(`[live] slider PC 1 to +${(await slider.inputValue())}σ: decoded image changed by up to ${change.toFixed(3)}`);
     assert.ok(change > 0.05, `slider changed the image by only ${change}`);
     await panel.screenshot({ path: path.join(ARTIFACTS, "live-panel-slider.png") });
+
+    // A finger: Clear, then a "1" drawn with touch events.
+    const cleared = (await panelState(page)).updates;
+    await page.locator(`${PANEL} button`, { hasText: /^Clear$/ }).click();
+    await waitForUpdates(page, cleared);
+    const beforeTouch = await panelState(page);
+    assert.equal(beforeTouch.input.filter((v) => v > 0).length, 0, "Clear left ink");
+    const cdp = await context.newCDPSession(page);
+    await touchStroke(page, cdp, [
+      [0.55, 0.15],
+      [0.53, 0.3],
+      [0.5, 0.45],
+      [0.48, 0.6],
+      [0.45, 0.8],
+    ]);
+    await waitForUpdates(page, beforeTouch.updates);
+    const touched = await panelState(page);
+    assert.equal(touched.source, "drawing");
+    assert.ok(touched.input.filter((v) => v > 0).length > 20, "the touch stroke left no ink");
+    checkAgainstNode(model, touched, "touch stroke");
 
     assert.deepEqual(errors, [], "errors in the page");
     assert.deepEqual(requests, [], "the page asked for the network");
