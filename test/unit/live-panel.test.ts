@@ -2,6 +2,9 @@
 // itself is tested in a real browser by test/notebooks/live-panel.test.ts.
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../../lib/config";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
@@ -17,6 +20,8 @@ import {
   liveThreshold,
 } from "../../lib/live/panel";
 import type { LiveScoreName } from "../../lib/live/types";
+import { exportNotebookHtml } from "../../lib/notebook-runner";
+import { PROJECT_ROOT } from "../../lib/paths";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticDataset } from "../helpers/synthetic";
 
@@ -163,5 +168,62 @@ describe("livePanelPayload and livePanelHtml", () => {
       LivePanelError,
     );
     await assert.rejects(livePanelPayload(model, { ...data, validation: undefined }), /threshold/);
+  });
+
+  it("is exported with the tfjs bundles and the page code once per page, however many panels", async () => {
+    const html = livePanelHtml(await livePanelPayload(model, data, { examples: 4 }));
+    const cell = (id: string, outputs: string[]) => ({
+      cell_type: "code",
+      id,
+      metadata: {},
+      execution_count: 1,
+      source: "await ae.showLivePanel(model, data);",
+      outputs: outputs.map((h) => ({
+        output_type: "display_data",
+        data: { "text/html": h },
+        metadata: {},
+      })),
+    });
+    const notebook = (cells: object[]) => ({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {
+        kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
+      },
+      cells,
+    });
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-live-export-"));
+    try {
+      const two = path.join(tmp, "two.ipynb");
+      fs.writeFileSync(two, JSON.stringify(notebook([cell("a", [html]), cell("b", [html])])));
+      const page = fs.readFileSync(await exportNotebookHtml(two), "utf8");
+      const cpu = fs.readFileSync(
+        path.join(
+          PROJECT_ROOT,
+          "node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.es2017.min.js",
+        ),
+        "utf8",
+      );
+      assert.equal(page.split(cpu.slice(-300)).length - 1, 1, "tfjs once");
+      assert.equal(
+        page.split("exports.mountLivePanels(window.tf, document)").length - 1,
+        1,
+        "page code once",
+      );
+      assert.equal(
+        page.split("ae-live-data").length - 1,
+        2 + 1,
+        "two data blocks (+ the page code's selector)",
+      );
+      const none = path.join(tmp, "none.ipynb");
+      fs.writeFileSync(none, JSON.stringify(notebook([cell("c", ["<p>no panel</p>"])])));
+      const plain = fs.readFileSync(await exportNotebookHtml(none), "utf8");
+      assert.ok(
+        !plain.includes("mountLivePanels") && !plain.includes(cpu.slice(-300)),
+        "tfjs in a page without a panel",
+      );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
