@@ -237,6 +237,28 @@ export function imageScore(
   return energy > 0 ? sq / energy : 0;
 }
 
+/**
+ * Where a new point goes on a map with no formula for it (t-SNE, UMAP): the mean map position of
+ * its nearest neighbours (in code space) that lie together, i.e. within 10% of the map's span of
+ * their medoid. Neighbours split between clusters then place it in the cluster holding most of
+ * them, not in the empty space between.
+ */
+export function placeAmongNeighbors(positions: [number, number][], span: number): [number, number] {
+  if (positions.length === 0) return [0, 0];
+  const dist = (a: [number, number], b: [number, number]) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+  let medoid = positions[0];
+  let best = Infinity;
+  for (const p of positions) {
+    const total = positions.reduce((sum, q) => sum + dist(p, q), 0);
+    if (total < best) [best, medoid] = [total, p];
+  }
+  const close = positions.filter((p) => dist(p, medoid) <= 0.1 * span);
+  return [
+    close.reduce((sum, p) => sum + p[0], 0) / close.length,
+    close.reduce((sum, p) => sum + p[1], 0) / close.length,
+  ];
+}
+
 /** Little-endian bytes from base64 (atob exists in browsers and in Node ≥ 16). */
 export function fromBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -372,6 +394,14 @@ export async function mountLivePanel(
     bgXY = float32FromBase64(map.background);
     bgLabels = fromBase64(map.backgroundLabels);
   }
+  const mapBounds = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i + 1 < bgXY.length; i += 2) {
+    mapBounds[0] = Math.min(mapBounds[0], bgXY[i]);
+    mapBounds[1] = Math.max(mapBounds[1], bgXY[i]);
+    mapBounds[2] = Math.min(mapBounds[2], bgXY[i + 1]);
+    mapBounds[3] = Math.max(mapBounds[3], bgXY[i + 1]);
+  }
+  const mapSpan = Math.max(mapBounds[1] - mapBounds[0], mapBounds[3] - mapBounds[2], 0);
   let codeScale = 1e-6;
   for (let i = 0; i < exCodes.length; i++) codeScale = Math.max(codeScale, Math.abs(exCodes[i]));
 
@@ -469,7 +499,7 @@ export async function mountLivePanel(
       mapCanvas,
       map.kind === "pca"
         ? `${map.name}: first two principal axes of the codes, projected here`
-        : `${map.name}: placed at the mean position of its ${payload.neighbors} nearest embedded test digits`,
+        : `${map.name}: placed among its ${payload.neighbors} nearest embedded test digits (where most of them lie)`,
     ),
     neighborsFig,
   );
@@ -662,10 +692,10 @@ export async function mountLivePanel(
     if (map.kind === "pca") {
       state.mapPoint = project(state.code);
     } else {
-      let [mx, my] = [0, 0];
-      for (const n of near)
-        [mx, my] = [mx + exXY[2 * n.index] / near.length, my + exXY[2 * n.index + 1] / near.length];
-      state.mapPoint = [mx, my];
+      state.mapPoint = placeAmongNeighbors(
+        near.map((n) => [exXY[2 * n.index], exXY[2 * n.index + 1]]),
+        mapSpan,
+      );
     }
     drawMap(state.mapPoint, near);
     neighborsBox.replaceChildren(

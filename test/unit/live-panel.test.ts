@@ -11,7 +11,13 @@ import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { encodeSet } from "../../lib/train/evaluate";
 import { reconstructionScores } from "../../lib/apps/anomaly";
 import { createRng } from "../../lib/random";
-import { fromBase64, imageBce, imageScore, mnistPreprocess } from "../../lib/live/page";
+import {
+  fromBase64,
+  imageBce,
+  imageScore,
+  mnistPreprocess,
+  placeAmongNeighbors,
+} from "../../lib/live/page";
 import {
   LIVE_PANEL_NOTE,
   LivePanelError,
@@ -70,6 +76,29 @@ describe("mnistPreprocess", () => {
     const [cx, cy] = centreOfMass(mnistPreprocess(ink, side, side), 28);
     assert.ok(Math.abs(cx - 13.5) <= 0.5 && Math.abs(cy - 13.5) <= 0.5, `${cx}, ${cy}`);
     assert.deepEqual(mnistPreprocess(new Float32Array(100), 10, 10), new Float32Array(784));
+  });
+});
+
+describe("placeAmongNeighbors", () => {
+  it("goes to the cluster holding most neighbours, not between clusters", () => {
+    const near: [number, number][] = [
+      [0, 0],
+      [10, 10],
+      [0.5, 0],
+      [0, 0.5],
+      [10.5, 10],
+    ];
+    assert.deepEqual(placeAmongNeighbors(near, 20), [0.5 / 3, 0.5 / 3]);
+    assert.deepEqual(
+      placeAmongNeighbors(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        100,
+      ),
+      [2, 3],
+    );
   });
 });
 
