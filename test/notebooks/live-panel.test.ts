@@ -159,6 +159,7 @@ async function startLab(root: string, started: (server: ChildProcess) => void) {
     path.join(settings, "notification.jupyterlab-settings"),
     JSON.stringify({ fetchNews: "false", checkForUpdates: false }),
   );
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFd = fs.openSync(path.join(ARTIFACTS, "live-panel-jupyterlab.log"), "w");
   const server = spawn(
     JUPYTER,
