@@ -4,7 +4,9 @@ Imported by scripts/execute_notebook.py (run with the project venv's Python); no
 
 - `export_html(nb, html_path)`: the executed notebook as one self-contained HTML page through the
   template templates/nbconvert/offline-plotly (extends nbconvert's `lab`): plotly figures
-  interactive, plotly.min.js inlined once, nothing loaded from the internet.
+  interactive, plotly.min.js inlined once, nothing loaded from the internet. A page with live
+  panels (ae.showLivePanel) also gets tfjs (core, cpu backend and layers bundles) and the
+  compiled lib/live/page.ts, once each.
 - `scrub_paths(nb)`: rewrites absolute local paths (the project root, the home folder, the
   temporary folder) in every string of the notebook (outputs, metadata, sources) to relative or
   placeholder forms, so exports do not reveal where the project or the user lives. Kernel traces
@@ -191,6 +193,52 @@ def count_plotly_outputs(nb):
     )
 
 
+LIVE_PANEL_MARK = 'class="ae-live-panel"'
+# The official browser bundles of tfjs's core, cpu backend and layers API (the packages tf.min.js
+# is built from, same version): 0.72 MB instead of 1.47 MB (no webgl/wasm backends, no converter),
+# all the panel needs. Loaded in this order, each extends the global `tf`.
+TFJS_BUNDLES = [
+    PROJECT_ROOT / "node_modules" / "@tensorflow" / "tfjs-core" / "dist" / "tf-core.es2017.min.js",
+    PROJECT_ROOT / "node_modules" / "@tensorflow" / "tfjs-backend-cpu" / "dist" / "tf-backend-cpu.es2017.min.js",
+    PROJECT_ROOT / "node_modules" / "@tensorflow" / "tfjs-layers" / "dist" / "tf-layers.es2017.min.js",
+]
+LIVE_PAGE_PATH = PROJECT_ROOT / "dist" / "lib" / "live" / "page.js"
+
+
+def count_live_panels(nb):
+    """Outputs made by ae.showLivePanel (text/html holding an .ae-live-panel element)."""
+    count = 0
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) or []:
+            html = (out.get("data") or {}).get("text/html", "")
+            if isinstance(html, list):
+                html = "".join(html)
+            count += LIVE_PANEL_MARK in html
+    return count
+
+
+def _inline_script(path, hint):
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: {hint}")
+    js = path.read_text(encoding="utf-8")
+    if "</script" in js.lower():
+        raise RuntimeError(f"{path} contains '</script': cannot inline it")
+    return js
+
+
+def live_panel_scripts():
+    """(the tfjs bundles, the page code of lib/live/page.ts wrapped to run once) for pages with a live panel."""
+    tfjs = "\n;\n".join(_inline_script(path, "run `bash scripts/setup.sh`") for path in TFJS_BUNDLES)
+    page = _inline_script(LIVE_PAGE_PATH, "run `npm run build` (the page code is compiled from lib/live/page.ts)")
+    page = re.sub(r"^//# sourceMappingURL=.*$", "", page, flags=re.M)
+    # The compiled file is a CommonJS module without imports: give it an `exports` object.
+    wrapped = (
+        "(function () {\nvar exports = {};\n" + page + "\n;window.aeLivePanel = exports;\n"
+        "exports.mountLivePanels(window.tf, document);\n})();"
+    )
+    return tfjs, wrapped
+
+
 def make_exporter():
     from nbconvert import HTMLExporter
 
@@ -217,6 +265,10 @@ def render_html(nb, name):
         if "</script" in js.lower():
             raise RuntimeError(f"{plotly_js_path()} contains '</script': cannot inline it")
         resources["plotly_js"] = markupsafe.Markup(js)
+    if count_live_panels(nb):
+        tfjs, page = live_panel_scripts()
+        resources["tfjs_js"] = markupsafe.Markup(tfjs)
+        resources["live_panel_js"] = markupsafe.Markup(page)
     body, _ = make_exporter().from_notebook_node(nb, resources=resources)
     return body
 

@@ -225,3 +225,8 @@ export function showTable(
   const html = tableHtml(table, options);
   send(sink, (target) => target.html(html));
 }
+
+/** Show an HTML fragment in the notebook output of the current cell. */
+export function showHtml(html: string, sink?: DisplaySink): void {
+  send(sink, (target) => target.html(html));
+}

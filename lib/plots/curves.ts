@@ -1,7 +1,8 @@
 /**
  * Threshold curves of detectors and classifiers: ROC (true vs false positive rate, chance is the
  * diagonal) and precision–recall (chance is the positive rate). Several curves per figure, the
- * area under each in its legend entry.
+ * area under each in its legend entry. Curves over thousands of thresholds are thinned to what
+ * can be seen (thinCurve), which keeps exported pages small.
  */
 import type { Figure, Trace } from "./figure";
 import { PlotInputError, checkSameLength, toFloat32 } from "./check";
@@ -46,6 +47,38 @@ function rates(what: string, name: string, values: ArrayLike<number>): void {
   }
 }
 
+/** Curves longer than this are thinned before drawing (see thinCurve). */
+export const THIN_CURVES_FROM = 2000;
+/** Largest gap (in rate units, on both axes) between drawn points: under a pixel at 760 px. */
+export const CURVE_TOLERANCE = 1e-3;
+
+/**
+ * The indices of a curve's points worth drawing: the first and the last, every point at least
+ * `tolerance` away (on x or y) from the previous one kept, and the point just before each kept
+ * one, so steps keep their corners. Every dropped point lies within `tolerance` of a kept one;
+ * a ROC curve over 20,000 thresholds (≈ 1 MB per figure in a page) keeps a few thousand points.
+ */
+export function thinCurve(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  tolerance = CURVE_TOLERANCE,
+): number[] {
+  const n = x.length;
+  if (n <= 2) return Array.from({ length: n }, (_, i) => i);
+  const keep = [0];
+  let last = 0;
+  for (let i = 1; i < n - 1; i++) {
+    if (Math.abs(x[i] - x[last]) >= tolerance || Math.abs(y[i] - y[last]) >= tolerance) {
+      if (i - 1 > last) keep.push(i - 1);
+      keep.push(i);
+      last = i;
+    }
+  }
+  if (n - 2 > last) keep.push(n - 2);
+  keep.push(n - 1);
+  return keep;
+}
+
 function curveTrace(
   name: string,
   x: ArrayLike<number>,
@@ -59,6 +92,10 @@ function curveTrace(
     area.value !== undefined && Number.isFinite(area.value)
       ? `${name} (${area.label} ${area.value.toFixed(decimals)})`
       : name;
+  if (x.length > THIN_CURVES_FROM) {
+    const kept = thinCurve(x, y);
+    [x, y] = [kept.map((i) => x[i]), kept.map((i) => y[i])];
+  }
   return {
     type: "scatter",
     mode: "lines",

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  CURVE_TOLERANCE,
   PlotInputError,
   confusionMatrixFigure,
   lineFigure,
@@ -12,6 +13,7 @@ import {
   scatter3dFigure,
   scatterFigure,
   THEME,
+  thinCurve,
 } from "../../lib/plots";
 import { plotlyPayload, toJsonValue } from "../../lib/notebook/display";
 import { createRng } from "../../lib/random";
@@ -151,6 +153,34 @@ test("rocFigure: a curve per detector with AUC in the legend, chance diagonal, u
   assert.equal(rocFigure([], { showChance: false }).data.length, 0);
   assert.throws(() => rocFigure([{ name: "x", fpr: [0, 2], tpr: [0, 1] }]), /fpr\[1\] is 2/);
   assert.throws(() => rocFigure([{ name: "x", fpr: [0], tpr: [0, 1] }]), PlotInputError);
+});
+
+test("rocFigure thins a long curve to within CURVE_TOLERANCE of every dropped point", () => {
+  const rng = createRng(5);
+  const n = 20000;
+  const fpr = new Float64Array(n);
+  const tpr = new Float64Array(n);
+  for (let i = 1; i < n; i++) {
+    const step = rng.next() < 0.5;
+    fpr[i] = Math.min(1, fpr[i - 1] + (step ? 1 / 10000 : 0));
+    tpr[i] = Math.min(1, tpr[i - 1] + (step ? 0 : 1 / 10000));
+  }
+  const trace = rocFigure([{ name: "long", fpr, tpr }]).data[0];
+  const x = Array.from(trace.x as Float32Array);
+  const y = Array.from(trace.y as Float32Array);
+  assert.ok(x.length < n / 4 && x.length > 100, `${x.length} points kept`);
+  assert.deepEqual(
+    [x[0], y[0], x[x.length - 1], y[y.length - 1]],
+    [0, 0, Math.fround(fpr[n - 1]), Math.fround(tpr[n - 1])],
+  );
+  const kept = thinCurve(fpr, tpr);
+  for (let k = 1; k < kept.length; k++) {
+    for (let i = kept[k - 1] + 1; i < kept[k]; i++) {
+      const d = Math.max(Math.abs(fpr[i] - fpr[kept[k - 1]]), Math.abs(tpr[i] - tpr[kept[k - 1]]));
+      assert.ok(d < CURVE_TOLERANCE, `point ${i} is ${d} from the kept point before it`);
+    }
+  }
+  assert.deepEqual(thinCurve([0, 0.5, 1], [0, 0.5, 1]), [0, 1, 2]);
 });
 
 test("prFigure: AP in the legend, chance at the positive rate only when given", () => {
