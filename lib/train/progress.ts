@@ -45,6 +45,13 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
   return {
     start(info: RunStart) {
       epochs = info.epochs;
+      if (info.firstEpoch > info.epochs) {
+        stream.write(
+          `run ${info.runName}: all ${info.epochs} epochs already trained, nothing to train ` +
+            `(add --epochs N to --resume to extend it to N); evaluating the final model\n`,
+        );
+        return;
+      }
       stream.write(
         `run ${info.runName} on ${info.backend}: ${info.parameters.toLocaleString("en-US")} parameters, ` +
           `${info.trainCount} train / ${info.validationCount} validation images, epochs ${info.firstEpoch}..${info.epochs}\n`,
@@ -177,7 +184,10 @@ export function notebookReporter(
   return {
     start(info) {
       start = info;
-      status = `starting at epoch ${info.firstEpoch}/${info.epochs}`;
+      status =
+        info.firstEpoch > info.epochs
+          ? `all ${info.epochs} epochs already trained: nothing to train (set \`epochs\` with \`resume = true\` to extend it); evaluating`
+          : `starting at epoch ${info.firstEpoch}/${info.epochs}`;
       draw();
     },
     batch(p) {
