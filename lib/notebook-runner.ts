@@ -248,8 +248,31 @@ export async function exportNotebookHtml(
 }
 
 /**
+ * The `language_info` tslab 1.0.22's kernel_info reply holds; JupyterLab copies it into a
+ * notebook's metadata when the kernel starts. A committed notebook that lacks any of it opens
+ * "modified", and autosave then writes outputs into the tracked file.
+ */
+export const TSLAB_LANGUAGE_INFO = {
+  codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+  file_extension: ".ts",
+  mimetype: "text/typescript",
+  name: "typescript",
+  version: "3.7.2",
+} as const;
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
+}
+
+/**
  * Problems with a notebook's committed form, as readable sentences (empty = fine): valid nbformat
- * 4.5+ JSON, cell ids, no outputs or execution counts, the tslab kernelspec, and a first code
+ * 4.5+ JSON, cell ids, no outputs or execution counts, the tslab kernelspec and language_info, and a first code
  * cell tagged "parameters" (papermill's convention; it holds every setting the notebook uses).
  */
 export function notebookFormatProblems(json: string): string[] {
@@ -270,6 +293,14 @@ export function notebookFormatProblems(json: string): string[] {
   const kernelspec = (meta.kernelspec ?? {}) as Record<string, unknown>;
   if (kernelspec.name !== "tslab") {
     problems.push(`kernelspec name is ${JSON.stringify(kernelspec.name)}, expected "tslab"`);
+  }
+  if (
+    JSON.stringify(sortKeys(meta.language_info)) !== JSON.stringify(sortKeys(TSLAB_LANGUAGE_INFO))
+  ) {
+    problems.push(
+      `metadata.language_info is ${JSON.stringify(meta.language_info)}, expected what the tslab ` +
+        `kernel writes, ${JSON.stringify(TSLAB_LANGUAGE_INFO)} (else the notebook opens modified)`,
+    );
   }
   if (!Array.isArray(doc.cells)) return [...problems, "no cells array"];
   const ids = new Set<string>();

@@ -17,6 +17,22 @@ import { AutoencoderLabError } from "../lib/errors";
 import { listNotebooks, runNotebook, type NotebookRunResult } from "../lib/notebook-runner";
 import { displayPath, projectPath } from "../lib/paths";
 
+/** Seconds between "still running" lines while a notebook executes. */
+const HEARTBEAT_SECONDS = 20;
+
+const USAGE = `Usage: npm run export -- [notebook ...] [--out DIR]
+
+Executes notebooks headless through the project's tslab kernel, in name order, and writes each
+executed .ipynb and a self-contained offline HTML page (interactive figures, no absolute paths).
+
+  notebook     a file name in notebooks/ (".ipynb" optional) or a path; default: every notebook
+  --out DIR    where to write (default: exports/)
+  --help       this text
+
+AE_QUICK=1 runs the notebooks with the quick preset. A notebook takes from ~10 s to a few minutes;
+a line is printed when each starts and ends, and every ${HEARTBEAT_SECONDS} s while one runs. A failing
+cell stops the export with exit code 1, naming the notebook, the cell and its error.`;
+
 export interface ExportArgs {
   outputDir: string;
   /** Notebook file names or paths; empty = every notebook in notebooks/. */
@@ -32,7 +48,7 @@ export function parseExportArgs(argv: string[]): ExportArgs {
       if (!dir) throw new AutoencoderLabError("--out needs a folder");
       args.outputDir = path.resolve(dir);
     } else if (a.startsWith("--")) {
-      throw new AutoencoderLabError(`unknown option ${a} (known: --out DIR)`);
+      throw new AutoencoderLabError(`unknown option ${a} (known: --out DIR, --help)`);
     } else {
       args.only.push(a);
     }
@@ -61,6 +77,10 @@ export async function exportNotebooksCli(
   argv: string[],
   options: ExportOptions = {},
 ): Promise<NotebookRunResult[]> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return [];
+  }
   const args = parseExportArgs(argv);
   const notebooks = args.only.length > 0 ? args.only.map(resolveNotebook) : listNotebooks();
   if (notebooks.length === 0) {
@@ -68,14 +88,28 @@ export async function exportNotebooksCli(
     return [];
   }
   const quick = quickRequested() ? ` (AE_QUICK=${process.env.AE_QUICK})` : "";
+  console.log(
+    `export: ${notebooks.length} notebook(s) -> ${displayPath(args.outputDir)}${quick}; ` +
+      "starting the kernel takes a few seconds",
+  );
   const results: NotebookRunResult[] = [];
   for (const nb of notebooks) {
     const rel = displayPath(nb);
     console.log(`export: executing ${rel}${quick} ...`);
-    const r = await runNotebook(nb, {
-      outputDir: args.outputDir,
-      parameters: options.parameters?.[path.basename(nb)],
-    });
+    const started = Date.now();
+    const heartbeat = setInterval(() => {
+      const s = Math.round((Date.now() - started) / 1000);
+      console.log(`export: ${rel} still running (${s} s)`);
+    }, HEARTBEAT_SECONDS * 1000);
+    let r: NotebookRunResult;
+    try {
+      r = await runNotebook(nb, {
+        outputDir: args.outputDir,
+        parameters: options.parameters?.[path.basename(nb)],
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
     const out = displayPath(r.htmlPath ?? r.executedPath);
     const scrubbed = r.scrubbedPaths ? `, ${r.scrubbedPaths} local path(s) made relative` : "";
     console.log(`export: ${rel} ok in ${r.seconds.toFixed(1)} s -> ${out}${scrubbed}`);

@@ -117,6 +117,12 @@ fi
 bash "$ROOT/scripts/build-tfjs-node.sh"
 
 # 7. Build ------------------------------------------------------------------------------------
+# Notebooks are committed clean: the pre-commit hook refuses outputs (README, Working in JupyterLab).
+if git rev-parse --git-dir >/dev/null 2>&1 && [ -z "$(git config core.hooksPath || true)" ]; then
+  git config core.hooksPath scripts/git-hooks
+  say "git: pre-commit hook for clean notebooks enabled (core.hooksPath scripts/git-hooks)"
+fi
+
 say "build: npm run build (tsc lib/ -> dist/lib)"
 npm run --silent build || die "npm run build failed: fix the TypeScript errors above"
 

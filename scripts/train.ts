@@ -15,7 +15,8 @@ const USAGE = `Usage: npm run train -- [--resume] [--<config key> <value> ...]
 
 Trains an autoencoder, writes runs/<name>/ (config, history, checkpoint, model, metrics) and prints
 test metrics. AE_QUICK=1 starts from the quick preset. --resume continues the run named by --run
-from its last checkpoint (its saved config is used; only --epochs may change).
+from its last checkpoint and finishes it as it was configured (its saved config is used); with
+--epochs N as well it extends the run to N epochs in all, and its config.json then says N.
 
 Config keys (dotted name or alias):
 ${configHelp()}`;
@@ -26,7 +27,10 @@ export async function trainCli(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const resume = argv.includes("--resume");
-  const config = resolveConfig(parseConfigFlags(argv.filter((a) => a !== "--resume")));
+  const overrides = parseConfigFlags(argv.filter((a) => a !== "--resume"));
+  const config = resolveConfig(overrides);
+  // Resuming keeps the run's own epoch count unless --epochs is given on purpose.
+  const epochs = "train.epochs" in overrides ? config.train.epochs : undefined;
   if (quickRequested()) console.error("AE_QUICK=1: quick preset");
   const controller = new AbortController();
   const onSigint = () => {
@@ -40,6 +44,7 @@ export async function trainCli(argv: readonly string[]): Promise<number> {
   try {
     const result = await runExperiment(config, {
       resume,
+      epochs: resume ? epochs : undefined,
       signal: controller.signal,
       reporter: terminalReporter(),
     });

@@ -227,7 +227,28 @@ export function ensuredRunLine(run: EnsuredRun): string {
   const loss = last ? `, val loss ${last.valLoss.toFixed(4)}` : "";
   const time = run.action === "reused" ? "" : ` in ${run.seconds.toFixed(1)} s`;
   const aside = run.setAsideTo ? ` (an older run with another config was moved aside)` : "";
-  return `${run.name}: ${run.action}${time} (${run.run.history.length} epochs${loss})${aside}`;
+  const epochs = run.run.history.length;
+  return `${run.name}: ${run.action}${time} (${epochs} epoch${epochs === 1 ? "" : "s"}${loss})${aside}`;
+}
+
+/**
+ * Why findPlainRun gave this run, in the notebook's terms (`parameter` is the notebook's name for
+ * `preferred`), e.g. `"reference", as modelRun asks` or `the newest finished plain run, since
+ * "reference" is missing or not a finished plain run`.
+ */
+export function plainRunReason(
+  run: LoadedRun | null,
+  preferred: string | null,
+  parameter: string,
+): string {
+  if (!run) return "no finished plain run exists, so one is trained";
+  if (preferred !== null && run.record.name === preferred) {
+    return `"${preferred}", as \`${parameter}\` asks`;
+  }
+  return preferred === null
+    ? `the newest finished plain run (\`${parameter} = null\`)`
+    : `the newest finished plain run, since "${preferred}" is missing or not a finished plain ` +
+        `autoencoder (set \`${parameter}\` to choose another)`;
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   type PreparedDataset,
 } from "../data/types";
 import { AutoencoderLabError } from "../errors";
+import { displayPath } from "../paths";
 import { createRng, permutation } from "../random";
 import {
   readJson,
@@ -221,7 +222,7 @@ export function readCachedCodes(
 ): { codes: Float32Array; labels: Uint8Array; meta: CodesMeta } {
   const file = metaPath(runFolder, split);
   if (!fs.existsSync(file)) {
-    throw new CodesCacheError(`No cached ${split} codes at ${file}.`, "missing", file);
+    throw new CodesCacheError(`No cached ${split} codes at ${displayPath(file)}.`, "missing", file);
   }
   let meta: unknown;
   try {
@@ -231,14 +232,14 @@ export function readCachedCodes(
   }
   if (!isMeta(meta)) {
     throw new CodesCacheError(
-      `${file} lacks n, dim, file names or checksums: the codes record is damaged.`,
+      `${displayPath(file)} lacks n, dim, file names or checksums: the codes record is damaged.`,
       "damaged",
       file,
     );
   }
   if (meta.format !== CODES_FORMAT || meta.fingerprint !== fingerprint) {
     throw new CodesCacheError(
-      `The ${split} codes in ${codesFolder(runFolder)} were made by other encoder weights or other data ` +
+      `The ${split} codes in ${displayPath(codesFolder(runFolder))} were made by other encoder weights or other data ` +
         `(the run was resumed or retrained since): they are stale.`,
       "stale",
       file,
@@ -250,18 +251,18 @@ export function readCachedCodes(
     try {
       data = fs.readFileSync(full);
     } catch {
-      throw new CodesCacheError(`${full} is missing or unreadable.`, "damaged", full);
+      throw new CodesCacheError(`${displayPath(full)} is missing or unreadable.`, "damaged", full);
     }
     if (data.length !== bytes) {
       throw new CodesCacheError(
-        `${full} has ${data.length} bytes, expected ${bytes} (${split} codes: n ${meta.n} × dim ${meta.dim}): the file is truncated or damaged.`,
+        `${displayPath(full)} has ${data.length} bytes, expected ${bytes} (${split} codes: n ${meta.n} × dim ${meta.dim}): the file is truncated or damaged.`,
         "damaged",
         full,
       );
     }
     if (sha256(data) !== sha) {
       throw new CodesCacheError(
-        `${full} does not match its SHA-256 in ${path.basename(file)}: the file is damaged.`,
+        `${displayPath(full)} does not match its SHA-256 in ${path.basename(file)}: the file is damaged.`,
         "damaged",
         full,
       );
@@ -356,7 +357,11 @@ export async function loadOrEncodeCodes(
     };
   } catch (error) {
     if (!(error instanceof CodesCacheError)) throw error;
-    reason = error.message;
+    // A first use is no problem: say what happens rather than what was missing.
+    reason =
+      error.problem === "missing"
+        ? `first use: encoded now and cached in ${displayPath(codesFolder(loaded.folder))}`
+        : `encoded again: ${error.message}`;
   }
 
   const started = performance.now();

@@ -1,2 +1,3 @@
 // Notebook display helpers. Re-exports only.
 export * from "./display";
+export * from "./training";

@@ -3,11 +3,15 @@
  * every digit", "second example", or "best", "worst"); each block is two grid rows: the
  * originals on top, their reconstructions right below, one example per column. It is one
  * {@link imageGridFigure} (a single heatmap trace) plus small text annotations: the example's
- * label in the top-left corner of the original, its error at the bottom of the reconstruction.
+ * label in the top-left corner of the original, its error in a strip right below the
+ * reconstruction (never over the digit).
  */
 import type { ImageShape } from "../data/types";
 import type { Figure } from "./figure";
-import { imageGridFigure } from "./images";
+import { gridRowTops, imageGridFigure } from "./images";
+
+/** Room below each reconstruction row for the error captions, in image pixels. */
+const CAPTION_GAP = 7;
 
 /** One image and its reconstruction, both [height, width, channels] row-major. */
 export interface GalleryExample {
@@ -15,7 +19,7 @@ export interface GalleryExample {
   reconstruction: ArrayLike<number>;
   /** Short text drawn in the original's top-left corner (e.g. the class, "7"). */
   label?: string;
-  /** The reconstruction's error (e.g. its BCE), drawn at the bottom of the reconstruction. */
+  /** The reconstruction's error (e.g. its BCE), drawn right below the reconstruction. */
   error?: number;
 }
 
@@ -59,15 +63,20 @@ export function reconstructionGalleryFigure(
     const prefix = options.blockLabels ? `${options.blockLabels[b]}<br>` : "";
     return [`${prefix}original`, `${prefix}reconstruction`];
   });
+  const hasErrors = blocks.some((block) => block.some((e) => e?.error !== undefined));
+  // Error captions go in a strip below each reconstruction row, not over the digits.
+  const rowGaps = hasErrors ? rows.map((_, i) => (i % 2 === 1 ? CAPTION_GAP : 0)) : undefined;
   const fig = imageGridFigure(rows, shape, {
     title: options.title,
     rowLabels,
     columnLabels: options.columnLabels,
     cellSize: options.cellSize,
+    rowGaps,
   });
 
   const gap = 1; // imageGridFigure's default gap, in image pixels
   const { height: h, width: w } = shape;
+  const rowTop = gridRowTops(rows.length, h, gap, rowGaps);
   const digits = options.errorDigits ?? 3;
   const errorName = options.errorName ?? "error";
   const font = { size: options.annotationFontSize ?? 9, color: "#ffffff" };
@@ -84,17 +93,23 @@ export function reconstructionGalleryFigure(
     bgcolor: "rgba(0,0,0,0.55)",
     borderpad: 1,
   });
+  // Below the image, dark on the page: clear of the digit.
+  const caption = (text: string, x: number, y: number) => ({
+    ...note(text, x, y, "center", "top"),
+    font: { ...font, color: "#333333" },
+    bgcolor: "rgba(0,0,0,0)",
+  });
   const annotations: Record<string, unknown>[] = [];
   blocks.forEach((block, b) =>
     block.forEach((example, j) => {
       if (!example) return;
       const left = j * (w + gap) - 0.5;
-      const originalTop = 2 * b * (h + gap) - 0.5;
-      const reconstructionBottom = (2 * b + 1) * (h + gap) + h - 0.5;
+      const originalTop = rowTop[2 * b] - 0.5;
+      const reconstructionBottom = rowTop[2 * b + 1] + h - 0.5;
       if (example.label) annotations.push(note(example.label, left, originalTop, "left", "top"));
       if (example.error !== undefined) {
         const text = `${errorName} ${example.error.toFixed(digits)}`;
-        annotations.push(note(text, left + w / 2, reconstructionBottom, "center", "bottom"));
+        annotations.push(caption(text, left + w / 2, reconstructionBottom));
       }
     }),
   );

@@ -5,7 +5,7 @@
  */
 import type { ImageShape } from "../data/types";
 import type { Figure, Layout, Trace } from "./figure";
-import { THEME, baseLayout } from "./theme";
+import { THEME, TITLE_PLACE, baseLayout } from "./theme";
 
 export interface ImageGridOptions {
   title?: string;
@@ -17,6 +17,8 @@ export interface ImageGridOptions {
   cellSize?: number;
   /** Gap between images, in image pixels. Default 1. */
   gap?: number;
+  /** Extra space below grid row i, in image pixels (e.g. room for captions). Default none. */
+  rowGaps?: readonly number[];
   /** Grayscale value range mapped to black..white. Default [0, 1]. */
   range?: [number, number];
   /** Colour scale for grayscale images. Default black (0) to white (1). */
@@ -44,7 +46,10 @@ export function imageGridFigure(
   const gap = options.gap ?? 1;
   const gridRows = rows.length;
   const gridCols = Math.max(0, ...rows.map((r) => r.length));
-  const totalH = Math.max(0, gridRows * (h + gap) - gap);
+  // Top image row of each grid row: rows are h + gap apart, plus any extra gap below a row.
+  const rowTop = gridRowTops(gridRows, h, gap, options.rowGaps);
+  const last = gridRows - 1;
+  const totalH = gridRows === 0 ? 0 : rowTop[last] + h + (options.rowGaps?.[last] ?? 0);
   const totalW = Math.max(0, gridCols * (w + gap) - gap);
   const scale = 10 ** (options.decimals ?? 3);
   const round = (v: number) => (Number.isFinite(v) ? Math.round(v * scale) / scale : null);
@@ -62,7 +67,7 @@ export function imageGridFigure(
         );
       }
       for (let y = 0; y < h; y++) {
-        const line = z[i * (h + gap) + y];
+        const line = z[rowTop[i] + y];
         for (let x = 0; x < w; x++) {
           const p = (y * w + x) * channels;
           line[j * (w + gap) + x] =
@@ -99,7 +104,7 @@ export function imageGridFigure(
   const margin = {
     l: options.rowLabels ? 110 : 10,
     r: options.showScale && channels === 1 ? 90 : 10,
-    t: (hasTitle ? 50 : 10) + (options.columnLabels ? 30 : 0),
+    t: (hasTitle ? 60 : 10) + (options.columnLabels ? 30 : 0),
     b: 10,
   };
   const hiddenAxis = { showgrid: false, zeroline: false, ticks: "", showline: false };
@@ -125,15 +130,35 @@ export function imageGridFigure(
       autorange: false,
       showticklabels: Boolean(options.rowLabels),
       ...(options.rowLabels
-        ? { tickmode: "array", tickvals: centres(gridRows, h), ticktext: [...options.rowLabels] }
+        ? {
+            tickmode: "array",
+            tickvals: rowTop.map((top) => top + (h - 1) / 2),
+            ticktext: [...options.rowLabels],
+          }
         : {}),
       scaleanchor: "x",
       scaleratio: 1,
       constrain: "domain",
     },
     ...(hasTitle
-      ? { title: { text: options.title, x: 0.01, xanchor: "left", y: 0.99, yanchor: "top" } }
+      ? { title: { text: options.title, ...TITLE_PLACE, x: 0.01, xanchor: "left" } }
       : {}),
   };
   return { data: [trace], layout };
+}
+
+/** The top image row of each of `count` grid rows (image pixels), given the extra row gaps. */
+export function gridRowTops(
+  count: number,
+  height: number,
+  gap: number,
+  rowGaps: readonly number[] = [],
+): number[] {
+  const tops: number[] = [];
+  let top = 0;
+  for (let i = 0; i < count; i++) {
+    tops.push(top);
+    top += height + gap + (rowGaps[i] ?? 0);
+  }
+  return tops;
 }

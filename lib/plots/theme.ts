@@ -48,11 +48,25 @@ function axisStyle(): Layout {
   };
 }
 
+/**
+ * Where titles sit: below the strip where plotly's toolbar (the modebar, about 25 px high)
+ * appears on hover, so the toolbar never covers a title.
+ */
+export const TITLE_PLACE = { yref: "container", y: 1, yanchor: "top", pad: { t: 30 } } as const;
+
 /** A fresh layout with the theme applied and `title` set (each call returns new objects). */
 export function baseLayout(title?: string): Layout {
   return {
     ...(title
-      ? { title: { text: title, x: 0.02, xanchor: "left", font: { size: THEME.titleFontSize } } }
+      ? {
+          title: {
+            text: title,
+            ...TITLE_PLACE,
+            x: 0.02,
+            xanchor: "left",
+            font: { size: THEME.titleFontSize },
+          },
+        }
       : {}),
     font: { ...THEME.font },
     colorway: [...THEME.colorway],

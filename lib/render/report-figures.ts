@@ -199,21 +199,38 @@ const pcaScatter: ReportFigure = {
   },
 };
 
-function embeddingScatter(
+/** Side of the square plot area of a t-SNE / UMAP map, in CSS pixels. */
+const MAP_SIDE = 460;
+
+/**
+ * A t-SNE / UMAP map for reports: equal axes in a square plot area (a wide frame would leave half
+ * the width empty), the legend in a column on the right, the method's settings in the title (the
+ * compute time belongs to the log, not to the figure).
+ */
+export function mapScatterFigure(
   what: string,
-  map: ReportEmbedding,
+  map: Pick<ReportEmbedding, "embedding" | "components" | "n" | "settings">,
   classNames: string[],
   labels: Uint8Array,
 ): Figure {
   const xy = pointColumns(map.embedding, map.components, [0, 1]);
-  return scatterFigure(
+  const fig = scatterFigure(
     { x: xy.x, y: xy.y, labels },
-    {
-      title: `${what} of ${map.n} test codes (${map.settings}; ${map.seconds.toFixed(1)} s)`,
-      classNames,
-      equalAxes: true,
-    },
+    { title: `${what} of ${map.n} test codes (${map.settings})`, classNames, equalAxes: true },
   );
+  const margin = { l: 60, r: 150, t: 60, b: 50 };
+  fig.layout.margin = margin;
+  fig.layout.width = margin.l + MAP_SIDE + margin.r;
+  fig.layout.height = margin.t + MAP_SIDE + margin.b;
+  fig.layout.legend = {
+    ...(fig.layout.legend as object),
+    orientation: "v",
+    x: 1.02,
+    xanchor: "left",
+    y: 1,
+    yanchor: "top",
+  };
+  return fig;
 }
 
 const tsneScatter: ReportFigure = {
@@ -224,7 +241,7 @@ const tsneScatter: ReportFigure = {
     if (!r.finished) return null;
     const [codes, sample] = [await r.codes(), await r.sample()];
     if (sample.n < 4) return null;
-    return embeddingScatter("t-SNE", await r.tsne(), codes.classNames, sample.labels);
+    return mapScatterFigure("t-SNE", await r.tsne(), codes.classNames, sample.labels);
   },
 };
 
@@ -236,7 +253,7 @@ const umapScatter: ReportFigure = {
     if (!r.finished) return null;
     const [codes, sample] = [await r.codes(), await r.sample()];
     if (sample.n < 4) return null;
-    return embeddingScatter("UMAP", await r.umap(), codes.classNames, sample.labels);
+    return mapScatterFigure("UMAP", await r.umap(), codes.classNames, sample.labels);
   },
 };
 

@@ -6,10 +6,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { validateConfig, type ExperimentConfig, type LossName, type ModelKind } from "../config";
-import { projectPath } from "../paths";
+import { displayPath, projectPath } from "../paths";
 import type { EpochRecord } from "../train/trainer";
 import { readJson } from "./atomic";
-import { RunError, type RunRecord, type RunStatus } from "./run-folder";
+import {
+  loadRun,
+  RunError,
+  withoutStack,
+  type LoadedRun,
+  type RunRecord,
+  type RunStatus,
+} from "./run-folder";
 
 /** One run folder, summarised. Fields that could not be read are null. */
 export interface RunSummary {
@@ -232,9 +239,13 @@ export function selectRuns(
       const found = all.find((s) => s.name === name);
       if (!found) {
         const known = all.map((s) => s.name).slice(0, 10);
-        throw new RunError(
-          `No run named "${name}" in ${projectPath(runsDir)}. ` +
-            (known.length > 0 ? `Runs there: ${known.join(", ")}.` : "That folder holds no runs."),
+        throw withoutStack(
+          new RunError(
+            `No run named "${name}" in ${displayPath(projectPath(runsDir))}. ` +
+              (known.length > 0
+                ? `Runs there: ${known.join(", ")}.`
+                : "That folder holds no runs."),
+          ),
         );
       }
       if (found.error) throw new RunError(`Run "${name}" is damaged: ${found.error}`);
@@ -253,7 +264,7 @@ export function selectRuns(
   const first = usable.find((s) => matches(s, { status: "finished" })) ?? usable[0];
   if (!first) {
     throw new NoRunsError(
-      `No run with a finished epoch in ${projectPath(runsDir)}` +
+      `No run with a finished epoch in ${displayPath(projectPath(runsDir))}` +
         (all.length > 0 ? ` (${all.length} folder(s), none usable)` : "") +
         `. Train one first: run notebook 02-training.ipynb, or \`npm run train\`` +
         ` (with AE_QUICK=1 both write quick runs to runs/quick).`,
@@ -261,4 +272,59 @@ export function selectRuns(
   }
   const others = usable.filter((s) => s !== first).slice(0, options.others ?? 4);
   return [first, ...others];
+}
+
+/** The run the main job trains and the README's numbers describe. */
+export const REFERENCE_RUN = "reference";
+/** The `runName` value that asks for the newest finished run. */
+export const NEWEST_RUN = "newest";
+
+/** The run a notebook analyses, and why that one (a sentence to print at the top). */
+export interface RunChoice {
+  run: LoadedRun;
+  why: string;
+}
+
+/**
+ * The run a notebook analyses, from its `runName` parameter: a name picks that run; `"newest"`
+ * the newest finished run; `null` the reference run when it exists and is finished, else the
+ * newest finished run. `why` says which and why, in the notebook's terms, so that a notebook never
+ * silently analyses a small test run where the README's reference numbers were expected.
+ */
+export function chooseRun(runName: string | null, runsDir = "runs"): RunChoice {
+  const where = displayPath(projectPath(runsDir));
+  const newest = () => selectRuns([], runsDir, { others: 0 })[0];
+  if (runName !== null && runName !== NEWEST_RUN) {
+    const [named] = selectRuns([runName], runsDir);
+    return {
+      run: loadRun(named.folder),
+      why: `the run named by \`runName = ${JSON.stringify(runName)}\``,
+    };
+  }
+  if (runName === NEWEST_RUN) {
+    const run = loadRun(newest().folder);
+    return { run, why: `the newest finished run in ${where} (\`runName = "newest"\`)` };
+  }
+  const reference = listRuns(runsDir).find((s) => s.name === REFERENCE_RUN && !s.error);
+  if (reference && matches(reference, { status: "finished" })) {
+    return {
+      run: loadRun(reference.folder),
+      why:
+        `the reference run (\`runName = null\` picks "${REFERENCE_RUN}" when it exists; ` +
+        `\`runName = "newest"\` picks the newest finished run)`,
+    };
+  }
+  const run = loadRun(newest().folder);
+  const reason = reference
+    ? `the reference run is not finished (status ${reference.status})`
+    : `${where} has no "${REFERENCE_RUN}" run`;
+  return {
+    run,
+    why: `the newest finished run, since ${reason} (set \`runName\` to choose another)`,
+  };
+}
+
+/** "Analysing run "x" (runs/x): why." — the first line a notebook prints. */
+export function runChoiceLine(choice: RunChoice): string {
+  return `Analysing run "${choice.run.record.name}" (${displayPath(choice.run.folder)}): ${choice.why}.`;
 }

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { validateConfig, type ExperimentConfig } from "../config";
 import { AutoencoderLabError, ConfigError } from "../errors";
-import { projectPath } from "../paths";
+import { displayPath, projectPath } from "../paths";
 import { assemble, type Autoencoder } from "../model/autoencoder";
 import type { EpochRecord } from "../train/trainer";
 import {
@@ -55,6 +55,58 @@ export interface RunRecord {
 
 /** Something about a run folder is wrong: missing, locked, damaged, or incompatible. */
 export class RunError extends AutoencoderLabError {}
+
+/**
+ * Who reads a message, so that its advice is in their language: command-line flags
+ * (`--resume`, `--run`, `--epochs`) or a notebook's parameters (`resume = true`, `runName`,
+ * `epochs`).
+ */
+export type Audience = "command-line" | "notebook";
+
+/** How to resume, rename or extend a run, phrased for the audience. */
+export function runAdvice(audience: Audience = "command-line") {
+  return audience === "notebook"
+    ? {
+        resume: (name: string) =>
+          `set \`resume = true\` (with \`runName = ${JSON.stringify(name)}\`)`,
+        rename: "set `runName` to another name (or `null` for a generated one)",
+        extend: (epochs: number) => `set \`epochs = ${epochs}\` with \`resume = true\``,
+        nameIt: "set `runName` to the run's name",
+      }
+    : {
+        resume: (name: string) => `add --resume (with --run ${name})`,
+        rename: "choose another name with --run <name>",
+        extend: (epochs: number) => `add --epochs ${epochs} to --resume`,
+        nameIt: "add --run <name>",
+      };
+}
+
+/**
+ * Refuse early, before any data is loaded, to start a new run where one already exists; the
+ * message says how to continue it or pick another name, in the audience's language.
+ */
+export function checkNewRunName(
+  config: ExperimentConfig,
+  audience: Audience = "command-line",
+): void {
+  const name = config.train.runName;
+  if (name === null) return;
+  const folder = projectPath(config.train.runsDir, checkRunName(name));
+  if (!fs.existsSync(path.join(folder, "run.json"))) return;
+  const advice = runAdvice(audience);
+  throw withoutStack(
+    new RunError(
+      `Run "${name}" already exists (${displayPath(folder)}). To continue it, ${advice.resume(name)}; ` +
+        `to start a new run, ${advice.rename}.`,
+    ),
+  );
+}
+
+/** tslab prints an error's stack: for a message meant for the user, the message is enough. */
+export function withoutStack<E extends Error>(error: E): E {
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
+}
 
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -112,20 +164,20 @@ export class RunWriter {
       backendFallback?: string[];
       dataset: RunRecord["dataset"];
       variant?: boolean;
+      /** Whose language the advice in errors speaks (default: command-line flags). */
+      audience?: Audience;
     },
   ): RunWriter {
     const name = checkRunName(config.train.runName ?? generateRunName(config));
     const folder = projectPath(config.train.runsDir, name);
     const exists = fs.existsSync(path.join(folder, "run.json"));
-    if (exists && !options.resume) {
-      throw new RunError(
-        `Run "${name}" already exists at ${folder}. Resume it with --resume (train.runName "${name}"), ` +
-          `or choose another name with --run.`,
-      );
-    }
+    if (exists && !options.resume) checkNewRunName(config, options.audience);
     if (!exists && options.resume) {
-      throw new RunError(
-        `Cannot resume run "${name}": ${folder} has no run.json. Check the name (ls ${path.dirname(folder)}).`,
+      throw withoutStack(
+        new RunError(
+          `Cannot resume run "${name}": ${displayPath(folder)} has no run.json. ` +
+            `Check the name (the runs are the folders of ${displayPath(path.dirname(folder))}).`,
+        ),
       );
     }
     fs.mkdirSync(folder, { recursive: true });
@@ -148,7 +200,17 @@ export class RunWriter {
     };
     const writer = new RunWriter(folder, name, record);
     try {
-      if (!exists) writeJsonAtomic(path.join(folder, "config.json"), config);
+      // A resumed run rewrites its config only when it was extended (train.epochs changed).
+      const saved = exists
+        ? (readJson(path.join(folder, "config.json"), "the run's config") as ExperimentConfig)
+        : null;
+      if (!saved) writeJsonAtomic(path.join(folder, "config.json"), config);
+      else if (saved.train.epochs !== config.train.epochs) {
+        writeJsonAtomic(path.join(folder, "config.json"), {
+          ...saved,
+          train: { ...saved.train, epochs: config.train.epochs },
+        });
+      }
       writer.writeRecord();
     } catch (error) {
       writer.close();
@@ -284,15 +346,20 @@ export interface LoadedRun {
 /** Read a run's record, config, history and metrics (not the model: see loadRunModel). */
 export function loadRun(nameOrPath: string, runsDir = "runs"): LoadedRun {
   const folder = runFolder(nameOrPath, runsDir);
-  if (!fs.existsSync(folder))
-    throw new RunError(`No run at ${folder}. List runs with: ls ${path.dirname(folder)}`);
+  if (!fs.existsSync(folder)) {
+    throw withoutStack(
+      new RunError(
+        `No run at ${displayPath(folder)}. The runs are the folders of ${displayPath(path.dirname(folder))}.`,
+      ),
+    );
+  }
   const record = readJson(path.join(folder, "run.json"), "the run record") as RunRecord;
   let config: ExperimentConfig;
   try {
     config = validateConfig(readJson(path.join(folder, "config.json"), "the run's config"));
   } catch (error) {
     throw new RunError(
-      `Run at ${folder} was written with an incompatible config: ${(error as Error).message} ` +
+      `Run at ${displayPath(folder)} was written with an incompatible config: ${(error as Error).message} ` +
         `It was made by another version of this project; retrain it, or edit config.json to match.`,
     );
   }

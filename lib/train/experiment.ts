@@ -11,7 +11,17 @@ import { pixelsPerImage } from "../data/types";
 import { AutoencoderLabError } from "../errors";
 import { displayPath } from "../paths";
 import { buildAutoencoder, countParameters, type Autoencoder } from "../model/autoencoder";
-import { hasCheckpoint, loadCheckpoint, loadRun, RunError, RunWriter } from "../runs/run-folder";
+import {
+  checkNewRunName,
+  hasCheckpoint,
+  loadCheckpoint,
+  loadRun,
+  runAdvice,
+  RunError,
+  RunWriter,
+  withoutStack,
+  type Audience,
+} from "../runs/run-folder";
 import { evaluateReconstruction } from "./evaluate";
 import {
   checkTrainingData,
@@ -44,8 +54,18 @@ export interface ProgressReporter {
 }
 
 export interface ExperimentOptions {
-  /** Continue the run named by config.train.runName from its last checkpoint. */
+  /**
+   * Continue the run named by config.train.runName from its last checkpoint, as it was
+   * configured: its saved config is used (only where the runs live comes from `requested`).
+   */
   resume?: boolean;
+  /**
+   * Resume only: train to this many epochs in all instead of the run's own count (extending it
+   * on purpose; its config.json then says so). Leave it out to finish the run as configured.
+   */
+  epochs?: number;
+  /** Whose language error messages speak: command-line flags (default) or notebook parameters. */
+  audience?: Audience;
   /** Abort to stop after the current batch (the last checkpoint is kept). */
   signal?: AbortSignal;
   reporter?: ProgressReporter;
@@ -71,15 +91,36 @@ export interface ExperimentResult extends ExperimentOutcome {
   model: Autoencoder;
 }
 
-/** When resuming, the config comes from the run; only train.epochs (and where to find it) may change. */
-function resumeConfig(requested: ExperimentConfig): ExperimentConfig {
+/**
+ * When resuming, the config is the run's own; `epochs` (an explicit extension) and where the runs
+ * live are the only changes. A run that has trained all its epochs trains none (the main job hands
+ * the finished reference run to notebook 02 this way); the reporters say so. Refuses to shorten.
+ */
+function resumeConfig(
+  requested: ExperimentConfig,
+  epochs: number | undefined,
+  audience: Audience | undefined,
+): ExperimentConfig {
+  const advice = runAdvice(audience);
   if (!requested.train.runName) {
-    throw new RunError("To resume, name the run: --resume --run <name> (train.runName).");
+    throw withoutStack(new RunError(`To resume a run, name it: ${advice.nameIt}.`));
   }
-  const saved = loadRun(requested.train.runName, requested.train.runsDir).config;
+  const run = loadRun(requested.train.runName, requested.train.runsDir);
+  const saved = run.config;
+  const done = run.history.length;
+  const target = epochs ?? saved.train.epochs;
+  const name = run.record.name;
+  if (target < done) {
+    throw withoutStack(
+      new RunError(
+        `Run "${name}" has already trained ${done} epochs: it cannot be resumed to ${target}. ` +
+          `To train it further, ${advice.extend(done + 5)} (any number above ${done}).`,
+      ),
+    );
+  }
   return validateConfig({
     ...saved,
-    train: { ...saved.train, epochs: requested.train.epochs, runsDir: requested.train.runsDir },
+    train: { ...saved.train, epochs: target, runsDir: requested.train.runsDir },
   });
 }
 
@@ -89,7 +130,11 @@ export async function runExperiment(
   options: ExperimentOptions = {},
 ): Promise<ExperimentResult> {
   const started = performance.now();
-  const config = options.resume ? resumeConfig(requested) : requested;
+  const config = options.resume
+    ? resumeConfig(requested, options.epochs, options.audience)
+    : requested;
+  // Before loading anything: a run of that name already there is refused at once.
+  if (!options.resume) checkNewRunName(config, options.audience);
   const backend = await initBackend(config.train.backend);
   const data =
     options.data ?? prepareDataset(await loadDataset(config.data), config.data, config.seed);
@@ -99,6 +144,7 @@ export async function runExperiment(
   const writer = RunWriter.open(config, {
     resume: options.resume,
     variant: options.variant,
+    audience: options.audience,
     backend: describeBackend(backend),
     backendFallback: backend.skipped,
     dataset: {
@@ -174,7 +220,7 @@ export async function runExperiment(
     model?.dispose();
     if (error instanceof NonFiniteLossError || error instanceof AutoencoderLabError) throw error;
     throw new AutoencoderLabError(
-      `Training run "${writer.name}" failed: ${message} (its last checkpoint is kept in ${writer.folder}).`,
+      `Training run "${writer.name}" failed: ${message} (its last checkpoint is kept in ${displayPath(writer.folder)}).`,
     );
   } finally {
     optimizer.dispose();

@@ -102,7 +102,9 @@ export function overfittingCheck(
     return {
       ...check,
       verdict: "too-short",
-      sentence: `Only ${n} epoch(s): at least ${window + 1} are needed to read a trend over ${window}${gapNote}.`,
+      sentence:
+        `${n === 1 ? "One epoch" : `${n} epochs`} cannot show a trend: comparing the last epoch ` +
+        `with the one ${window} before needs at least ${window + 1} epochs${gapNote}.`,
     };
   }
   const start = history[n - 1 - window];

@@ -30,7 +30,8 @@ export function outcomeLine(o: ExperimentOutcome): string {
   const val = last
     ? `final val ${last.valLoss.toFixed(4)}, best epoch ${o.result.bestEpoch}`
     : "no epoch finished";
-  return `run ${o.runName}: ${o.result.stopReason} after ${o.result.history.length} epochs in ${formatSeconds(o.seconds)} (${val}) -> ${displayPath(o.folder)}`;
+  const epochs = o.result.history.length;
+  return `run ${o.runName}: ${o.result.stopReason} after ${epochs} epoch${epochs === 1 ? "" : "s"} in ${formatSeconds(o.seconds)} (${val}) -> ${displayPath(o.folder)}`;
 }
 
 /** A terminal reporter (writes to stderr so stdout stays clean for piping). */
@@ -44,6 +45,13 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
   return {
     start(info: RunStart) {
       epochs = info.epochs;
+      if (info.firstEpoch > info.epochs) {
+        stream.write(
+          `run ${info.runName}: all ${info.epochs} epochs already trained, nothing to train ` +
+            `(add --epochs N to --resume to extend it to N); evaluating the final model\n`,
+        );
+        return;
+      }
       stream.write(
         `run ${info.runName} on ${info.backend}: ${info.parameters.toLocaleString("en-US")} parameters, ` +
           `${info.trainCount} train / ${info.validationCount} validation images, epochs ${info.firstEpoch}..${info.epochs}\n`,
@@ -83,13 +91,26 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): P
   };
 }
 
-/** An inline SVG line chart of train and validation loss per epoch (no scripts, renders anywhere). */
+/**
+ * An inline SVG line chart of train and validation loss per epoch (no scripts, renders anywhere),
+ * drawn like the final loss-curves figure: one colour, training dashed, validation solid. Before
+ * the first epoch ends there is nothing to plot, and it says so instead of drawing an empty frame.
+ */
 export function lossCurvesSvg(
   history: readonly EpochRecord[],
   epochs: number,
   width = 480,
   height = 220,
 ): string {
+  const font = THEME.font.family.replace(/"/g, "'");
+  const text = (tx: number, ty: number, s: string, anchor = "start") =>
+    `<text x="${tx}" y="${ty}" font-size="11" text-anchor="${anchor}" fill="#444">${s}</text>`;
+  if (history.length === 0) {
+    return (
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="28" font-family="${font}">` +
+      `${text(0, 18, "The loss curves appear here when epoch 1 ends.")}</svg>`
+    );
+  }
   const pad = { l: 56, r: 110, t: 14, b: 34 };
   const values = history.flatMap((r) => [r.trainLoss, r.valLoss]).filter(Number.isFinite);
   const lo = values.length ? Math.min(...values) : 0;
@@ -98,33 +119,32 @@ export function lossCurvesSvg(
   const x = (epoch: number) =>
     pad.l + ((epoch - 1) / Math.max(1, epochs - 1)) * (width - pad.l - pad.r);
   const y = (v: number) => pad.t + (1 - (v - lo) / span) * (height - pad.t - pad.b);
-  const line = (key: "trainLoss" | "valLoss", color: string) =>
-    history.length === 0
-      ? ""
-      : `<polyline fill="none" stroke="${color}" stroke-width="2" points="${history
-          .map((r) => `${x(r.epoch).toFixed(1)},${y(r[key]).toFixed(1)}`)
-          .join(" ")}"/>` +
-        history
-          .map(
-            (r) =>
-              `<circle cx="${x(r.epoch).toFixed(1)}" cy="${y(r[key]).toFixed(1)}" r="2.5" fill="${color}"/>`,
-          )
-          .join("");
-  const [trainColor, valColor] = THEME.colorway;
-  const text = (tx: number, ty: number, s: string, anchor = "start") =>
-    `<text x="${tx}" y="${ty}" font-size="11" text-anchor="${anchor}" fill="#444">${s}</text>`;
+  const color = THEME.colorway[0];
+  const dash = 'stroke-dasharray="6 4"';
+  const line = (key: "trainLoss" | "valLoss", style: string) =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" ${style} points="${history
+      .map((r) => `${x(r.epoch).toFixed(1)},${y(r[key]).toFixed(1)}`)
+      .join(" ")}"/>` +
+    history
+      .map(
+        (r) =>
+          `<circle cx="${x(r.epoch).toFixed(1)}" cy="${y(r[key]).toFixed(1)}" r="2.5" fill="${color}"/>`,
+      )
+      .join("");
+  const key = (ky: number, style: string) =>
+    `<line x1="${width - pad.r + 12}" y1="${ky}" x2="${width - pad.r + 32}" y2="${ky}" stroke="${color}" stroke-width="2" ${style}/>`;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${THEME.font.family.replace(/"/g, "'")}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${font}">`,
     `<rect x="${pad.l}" y="${pad.t}" width="${width - pad.l - pad.r}" height="${height - pad.t - pad.b}" fill="none" stroke="#ccc"/>`,
     text(pad.l - 6, pad.t + 10, hi.toFixed(4), "end"),
     text(pad.l - 6, height - pad.b, lo.toFixed(4), "end"),
     text(pad.l, height - 10, "epoch 1"),
     text(width - pad.r, height - 10, `epoch ${epochs}`, "end"),
-    line("trainLoss", trainColor),
-    line("valLoss", valColor),
-    `<line x1="${width - pad.r + 12}" y1="24" x2="${width - pad.r + 32}" y2="24" stroke="${trainColor}" stroke-width="2"/>`,
+    line("trainLoss", dash),
+    line("valLoss", ""),
+    key(24, dash),
     text(width - pad.r + 36, 28, "train"),
-    `<line x1="${width - pad.r + 12}" y1="44" x2="${width - pad.r + 32}" y2="44" stroke="${valColor}" stroke-width="2"/>`,
+    key(44, ""),
     text(width - pad.r + 36, 48, "validation"),
     `</svg>`,
   ].join("");
@@ -164,7 +184,10 @@ export function notebookReporter(
   return {
     start(info) {
       start = info;
-      status = `starting at epoch ${info.firstEpoch}/${info.epochs}`;
+      status =
+        info.firstEpoch > info.epochs
+          ? `all ${info.epochs} epochs already trained: nothing to train (set \`epochs\` with \`resume = true\` to extend it); evaluating`
+          : `starting at epoch ${info.firstEpoch}/${info.epochs}`;
       draw();
     },
     batch(p) {

@@ -26,10 +26,15 @@ NOTEBOOK = os.path.join(ROOT, "notebooks", "02-training.ipynb")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+STDERR = []
+
+
 def run(kc, code, timeout=300, on_output=None):
-    """Execute code; return (reply status, stdout+stderr text, html text)."""
+    """Execute code; return (reply status, stdout+stderr text, html text). Its stderr alone is
+    left in STDERR."""
     msg_id = kc.execute(code)
     text, html = [], []
+    STDERR.clear()
     deadline = time.time() + timeout
     while True:
         msg = kc.get_iopub_msg(timeout=max(1, deadline - time.time()))
@@ -38,6 +43,8 @@ def run(kc, code, timeout=300, on_output=None):
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
             text.append(content["text"])
+            if content["name"] == "stderr":
+                STDERR.append(content["text"])
         elif kind in ("display_data", "update_display_data"):
             html.append(content.get("data", {}).get("text/html", ""))
             if on_output:
@@ -83,7 +90,8 @@ def main():
         started = time.time()
         status, text, html = run(kc, cells["train"], timeout=600, on_output=interrupt_after_epoch_2)
         result["train_reply"] = status
-        result["train_text"] = text[:300]
+        result["train_text"] = text[-600:]
+        result["train_stderr"] = "".join(STDERR)
         result["interrupt_sent"] = sent["at"] is not None
         result["train_cell_seconds_after_interrupt"] = (
             round(time.time() - sent["at"], 2) if sent["at"] else None
@@ -134,6 +142,12 @@ def main():
         )
         lines = text.strip().splitlines()
         result["after_resume"] = json.loads(lines[-1]) if lines else None
+
+        # The same runName again without resume: refused at once, before loading any data.
+        status, text, _ = run(kc, "resume = false;\nepochs = null;")
+        status, text, _ = run(kc, cells["config"])
+        status, text, html = run(kc, cells["train"], timeout=120)
+        result["rerun"] = {"reply": status, "stderr": "".join(STDERR), "text": text, "html": html}
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

@@ -1,17 +1,24 @@
 /**
  * The notebook experience in a real browser: JupyterLab (from the project venv, with the tslab
- * kernel and the plotly extension registered there) serves a throwaway copy of notebook 01,
- * headless Chromium runs every cell through the Run menu, and we check what a reader sees: the
- * plotly figures drawn (SVG), the danfojs summary as an HTML table, no error in any cell. Then the
- * notebook is saved (Ctrl+S), closed (File menu), made untrusted (as a notebook from someone else
- * is) and reopened in a fresh page: without re-running, every figure must show again from the
- * saved outputs, and turn into the interactive plot when the mouse enters it.
+ * kernel and the plotly extension registered there) serves throwaway copies of every notebook,
+ * and headless Chromium runs each of them, in name order and in ONE JupyterLab, through the Run
+ * menu with the quick preset (AE_QUICK=1 in the server's environment, which kernels inherit).
+ * For each notebook: it opens unmodified once its kernel is idle (the committed metadata is what
+ * the kernel writes), every cell runs, no cell shows an error or writes to stderr, and every
+ * plotly figure is drawn (SVG), at least as many as the notebook is known to show. Notebook 02
+ * trains the quick run the later ones analyse. Each kernel is shut down before the next notebook.
+ *
+ * Notebook 01 is also checked in depth: the danfojs summary as an HTML table; then it is saved
+ * (Ctrl+S), closed (File menu), made untrusted (as a notebook from someone else is) and reopened
+ * in a fresh page: without re-running, every figure must show again from the saved outputs, and
+ * turn into the interactive plot when the mouse enters it.
  *
  * The committed notebooks are never touched: the server's root is a temporary folder holding a
- * copy of the notebook in notebooks/ plus `dist` and `node_modules` symlinks to this checkout, so
+ * copy of notebooks/ plus `dist` and `node_modules` symlinks to this checkout, so
  * `import * as ae from "../dist/lib"` and `import ... from "danfojs-node"` resolve as they do in
  * notebooks/ (node follows the symlinks to their real paths, so the library's own imports and its
- * data paths are the checkout's). Jupyter's config, runtime, settings and signature database live
+ * data and runs paths are the checkout's: quick runs go to runs/quick, and the ones this test
+ * creates are removed afterwards). Jupyter's config, runtime, settings and signature database live
  * in that folder too. Screenshots and the server log go to test-artifacts/browser/.
  */
 import { after, before, describe, it } from "node:test";
@@ -23,11 +30,40 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { listNotebooks } from "../../lib/notebook-runner";
 import { projectPath } from "../../lib/paths";
 
 const NOTEBOOK = "01-data-exploration.ipynb";
 const NOTEBOOK_IN_ROOT = `notebooks/${NOTEBOOK}`;
+/** Every committed notebook, in name order (02 trains the run 03-10 read). */
+const NOTEBOOKS = listNotebooks().map((f) => path.basename(f));
+/**
+ * The plotly figures each notebook shows with the quick preset (some come from loops over
+ * parameters): a notebook drawing fewer has lost a figure.
+ */
+const FIGURES: Record<string, number> = {
+  "01-data-exploration.ipynb": 5,
+  "02-training.ipynb": 1,
+  "03-loss-curves.ipynb": 3,
+  "04-reconstructions.ipynb": 3,
+  "05-latent-space.ipynb": 9,
+  "06-clustering.ipynb": 4,
+  "07-denoising.ipynb": 5,
+  "08-anomaly-detection.ipynb": 6,
+  "09-compression.ipynb": 3,
+  "10-generation.ipynb": 6,
+};
 const CHROMIUM = "/usr/bin/chromium";
+/** Headless Chromium as the house runs it: nothing in the background, no GPU. */
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const JUPYTER = projectPath(".venv", "bin", "jupyter");
 const TSLAB = projectPath("node_modules", ".bin", "tslab");
 const ARTIFACTS = projectPath("test-artifacts", "browser");
@@ -69,6 +105,8 @@ const OUTPUT = ".jp-OutputArea-output";
 const PLOTLY_OUTPUT = `${OUTPUT}.jp-RenderedPlotly`;
 /** tslab reports a failing cell on stderr; JupyterLab renders `error` outputs with this type too. */
 const STDERR_OUTPUT = `${OUTPUT}[data-mime-type="application/vnd.jupyter.stderr"]`;
+/** An `error` output (tslab sends none, but a kernel or extension might). */
+const ERROR_OUTPUT = `${OUTPUT}[data-mime-type="application/vnd.jupyter.error"]`;
 const HTML_TABLE = `${OUTPUT}[data-mime-type="text/html"] table`;
 const PROMPTS = ".jp-CodeCell .jp-InputPrompt";
 const DIRTY_TAB = ".lm-TabBar-tab.jp-mod-dirty";
@@ -172,11 +210,13 @@ async function stopServer(server: ChildProcess): Promise<void> {
   for (const p of family) if (alive(p)) signal(p, "SIGKILL");
 }
 
-/** The temporary server root: notebooks/<copy of notebook 01>, dist and node_modules symlinks. */
+/** The temporary server root: notebooks/<copies>, dist and node_modules symlinks. */
 function makeRoot(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "ae-jupyterlab-"));
   fs.mkdirSync(path.join(root, "notebooks"));
-  fs.copyFileSync(projectPath("notebooks", NOTEBOOK), path.join(root, NOTEBOOK_IN_ROOT));
+  for (const nb of NOTEBOOKS) {
+    fs.copyFileSync(projectPath("notebooks", nb), path.join(root, "notebooks", nb));
+  }
   fs.symlinkSync(projectPath("dist"), path.join(root, "dist"), "dir");
   fs.symlinkSync(projectPath("node_modules"), path.join(root, "node_modules"), "dir");
   for (const dir of ["config", "data", "runtime", "settings", "workspaces"]) {
@@ -365,7 +405,13 @@ async function clickMenu(page: Page, menu: string, command: string): Promise<voi
 /** Open the notebook; resolves when all its cells are in the page and its kernel is idle. */
 async function openNotebook(page: Page, lab: Lab, file: string): Promise<void> {
   const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: unknown[] }).cells.length;
-  await page.goto(`${lab.url}/lab/tree/${NOTEBOOK_IN_ROOT}?token=${lab.token}`);
+  // A workspace per notebook: JupyterLab would otherwise restore the tabs of the notebooks opened
+  // before (their cells would count here, and their kernels would start again).
+  const name = path.basename(file);
+  const workspace = name.replace(/\.ipynb$/, "").replace(/[^a-z0-9-]/gi, "-");
+  await page.goto(
+    `${lab.url}/lab/workspaces/${workspace}/tree/notebooks/${name}?token=${lab.token}`,
+  );
   // JupyterLab adds the cells of a large notebook to the page in batches after it opens.
   await page.waitForFunction((n) => document.querySelectorAll(".jp-Notebook .jp-Cell").length === n, cells, {
     timeout: 60_000,
@@ -374,13 +420,78 @@ async function openNotebook(page: Page, lab: Lab, file: string): Promise<void> {
   await waitIdle(page, 60);
 }
 
-describe("notebook 01 in JupyterLab in headless Chromium", () => {
+/** Shut down every kernel the server runs (their sessions end too). */
+async function shutDownKernels(lab: Lab): Promise<void> {
+  const res = await fetch(`${lab.url}/api/sessions`, { headers: auth(lab) });
+  const sessions = (await res.json()) as { id: string }[];
+  for (const s of sessions) {
+    await fetch(`${lab.url}/api/sessions/${s.id}`, { method: "DELETE", headers: auth(lab) });
+  }
+}
+
+/** The tab of the open notebook is not marked modified (its kernel is idle by then). */
+async function assertOpensUnmodified(page: Page, name: string): Promise<void> {
+  await sleep(500); // let JupyterLab apply the kernel's info to the notebook metadata
+  assert.equal(
+    await page.locator(DIRTY_TAB).count(),
+    0,
+    `${name} opened modified: its committed metadata differs from what the kernel writes ` +
+      "(npm run clean-notebooks restores it)",
+  );
+}
+
+/**
+ * Run every cell of an open notebook through the Run menu; then no cell may show an error or
+ * stderr, every code cell must have run, and every plotly figure must be drawn, at least
+ * `minFigures` of them. Returns the prompts and the number of figures.
+ */
+async function runAllAndCheck(
+  page: Page,
+  name: string,
+  seconds: number,
+  minFigures: number,
+): Promise<{ prompts: string[]; figures: number }> {
+  await step(`${name}: run all cells (Run menu)`, seconds, async () => {
+    await clickMenu(page, "Run", "runmenu:run-all");
+    // Run All first marks the cells [*]; idle with no [*] left then means every cell ran.
+    await page.locator(PROMPTS, { hasText: "*" }).first().waitFor({ state: "attached" });
+    await waitIdle(page, seconds - 5);
+  });
+  const prompts = await page.locator(PROMPTS).allTextContents();
+  const figures = await step(`${name}: check outputs and figures`, 90, async () => {
+    const errors = await page.locator(`${STDERR_OUTPUT}, ${ERROR_OUTPUT}`).allTextContents();
+    assert.deepEqual(errors, [], `${name}: cells wrote errors or stderr:\n${errors.join("\n---\n")}`);
+    assert.ok(
+      prompts.every((p) => /^\[\d+\]:$/.test(p)),
+      `${name}: every code cell ran: ${prompts.join(" ")}`,
+    );
+    const count = await page.locator(PLOTLY_OUTPUT).count();
+    assert.ok(count >= minFigures, `${name}: ${count} plotly figures, expected at least ${minFigures}`);
+    await waitForPlots(page, count, 80);
+    return count;
+  });
+  log(`${name}: ${prompts.length} code cells ran, ${figures} figures drawn`);
+  return { prompts, figures };
+}
+
+describe("every notebook in one JupyterLab in headless Chromium (quick preset)", () => {
   let root = "";
   let lab: Lab | undefined;
   let browser: Browser | undefined;
   const pageErrors: string[] = [];
+  const quickRuns = projectPath("runs", "quick");
+  const listQuickRuns = () => (fs.existsSync(quickRuns) ? fs.readdirSync(quickRuns) : []);
+  const runsBefore = new Set(listQuickRuns());
+  const started = Date.now();
 
-  before(() => {
+  const newPage = async (pages?: Page[]) => {
+    const page = await (await browser!.newContext({ viewport: VIEWPORT })).newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    pages?.push(page);
+    return page;
+  };
+
+  before(async () => {
     assert.ok(fs.existsSync(JUPYTER), `no ${JUPYTER}: run \`bash scripts/setup.sh\` first`);
     assert.ok(fs.existsSync(CHROMIUM), `no ${CHROMIUM}: apt-get install chromium`);
     assert.ok(
@@ -389,45 +500,47 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
     );
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     root = makeRoot();
+    const logPath = path.join(ARTIFACTS, "jupyterlab.log");
+    const server = await step("start jupyter lab", 60, () =>
+      startLab(root, logPath, (spawned) => (lab = spawned), 55),
+    );
+    await step("check the kernel JupyterLab uses", 10, async () => {
+      const res = await fetch(`${server.url}/api/kernelspecs`, { headers: auth(server) });
+      const specs = (await res.json()) as {
+        kernelspecs: Record<string, { spec: { argv: string[] } }>;
+      };
+      const tslab = specs.kernelspecs.tslab;
+      assert.ok(tslab, "no tslab kernel registered in .venv: run `bash scripts/setup.sh`");
+      // The same file, also when node_modules is a symlink to a shared install.
+      assert.equal(
+        fs.realpathSync(tslab.spec.argv[0]),
+        fs.realpathSync(TSLAB),
+        "JupyterLab starts this checkout's tslab",
+      );
+    });
+    browser = await step("launch chromium", 30, () =>
+      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+    );
   });
 
   after(async () => {
     if (browser) await Promise.race([browser.close().catch(() => undefined), sleep(10_000)]);
     if (lab) await stopServer(lab.server);
     if (root) fs.rmSync(root, { recursive: true, force: true });
+    for (const name of listQuickRuns()) {
+      if (!runsBefore.has(name)) fs.rmSync(path.join(quickRuns, name), { recursive: true, force: true });
+    }
     fs.writeFileSync(path.join(ARTIFACTS, "page-errors.log"), pageErrors.join("\n"));
+    log(`all notebooks: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  it("runs every cell, shows figures and a table, and shows them again after a reopen", { timeout: 600_000 }, async () => {
+  it("01: runs every cell, shows figures and a table, and shows them again after a reopen", { timeout: 600_000 }, async () => {
     const started = Date.now();
     const file = path.join(root, NOTEBOOK_IN_ROOT);
     const pages: Page[] = [];
-    const newPage = async () => {
-      const page = await (await browser!.newContext({ viewport: VIEWPORT })).newPage();
-      page.on("pageerror", (e) => pageErrors.push(e.message));
-      pages.push(page);
-      return page;
-    };
     try {
-      const logPath = path.join(ARTIFACTS, "jupyterlab.log");
-      const server = await step("start jupyter lab", 60, () =>
-        startLab(root, logPath, (spawned) => (lab = spawned), 55),
-      );
-
-      await step("check the kernel JupyterLab uses", 10, async () => {
-        const res = await fetch(`${server.url}/api/kernelspecs`, { headers: auth(server) });
-        const specs = (await res.json()) as {
-          kernelspecs: Record<string, { spec: { argv: string[] } }>;
-        };
-        const tslab = specs.kernelspecs.tslab;
-        assert.ok(tslab, "no tslab kernel registered in .venv: run `bash scripts/setup.sh`");
-        assert.equal(tslab.spec.argv[0], TSLAB, "JupyterLab starts this checkout's tslab");
-      });
-
-      browser = await step("launch chromium", 30, () =>
-        chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }),
-      );
-      const page = await newPage();
+      const server = lab!;
+      const page = await newPage(pages);
 
       await step("open the notebook, kernel idle", 90, async () => {
         await openNotebook(page, server, file);
@@ -444,24 +557,12 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
         );
       });
 
-      await step("run all cells (Run menu)", 120, async () => {
-        await clickMenu(page, "Run", "runmenu:run-all");
-        // Run All first marks the cells [*]; idle with no [*] left then means every cell ran.
-        await page.locator(PROMPTS, { hasText: "*" }).first().waitFor({ state: "attached" });
-        await waitIdle(page, 115);
-      });
-      const prompts = await page.locator(PROMPTS).allTextContents();
+      await assertOpensUnmodified(page, NOTEBOOK);
+      const { prompts } = await runAllAndCheck(page, NOTEBOOK, 180, FIGURES_IN_NOTEBOOK);
 
-      await step("check outputs", 60, async () => {
-        const errors = await page.locator(STDERR_OUTPUT).allTextContents();
-        assert.deepEqual(errors, [], `cells wrote to stderr:\n${errors.join("\n---\n")}`);
-        assert.ok(
-          prompts.every((p) => /^\[\d+\]:$/.test(p)),
-          `every code cell ran: ${prompts.join(" ")}`,
-        );
+      await step("check the table and the first output", 60, async () => {
         const firstOutput = await page.locator(`${OUTPUT}[data-mime-type$="stdout"]`).first();
         assert.match((await firstOutput.textContent()) ?? "", /\(quick preset\)/);
-        await waitForPlots(page, FIGURES_IN_NOTEBOOK, 55);
         assert.equal(await page.locator(PLOTLY_OUTPUT).count(), FIGURES_IN_NOTEBOOK);
         const table = page.locator(HTML_TABLE).first();
         assert.match((await table.locator("caption").textContent()) ?? "", /one row per split/);
@@ -498,7 +599,7 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
       saved.metadata.ae_browser_test = "edited after saving, so that it opens untrusted";
       fs.writeFileSync(file, JSON.stringify(saved, null, 1));
 
-      const reopened = await newPage();
+      const reopened = await newPage(pages);
       await step("reopen in a fresh page", 90, () => openNotebook(reopened, server, file));
 
       await step("check the reopened notebook", 60, async () => {
@@ -557,7 +658,9 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
       await reopened.locator(PLOTLY_OUTPUT).first().screenshot({
         path: path.join(ARTIFACTS, "01-reopened-figure1-interactive.png"),
       });
-      log(`total ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${ARTIFACTS}`);
+      await shutDownKernels(server);
+      await reopened.context().close();
+      log(`01: ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${ARTIFACTS}`);
     } catch (error) {
       for (const [i, page] of pages.entries()) {
         if (page.isClosed()) continue;
@@ -568,4 +671,28 @@ describe("notebook 01 in JupyterLab in headless Chromium", () => {
       throw error;
     }
   });
+  for (const name of NOTEBOOKS.filter((n) => n !== NOTEBOOK)) {
+    it(`${name.replace(/\.ipynb$/, "")}: opens unmodified, runs every cell without errors, draws its figures`, { timeout: 900_000 }, async () => {
+      const nbStarted = Date.now();
+      const page = await newPage();
+      try {
+        await step(`${name}: open, kernel idle`, 90, () =>
+          openNotebook(page, lab!, path.join(root, "notebooks", name)),
+        );
+        await assertOpensUnmodified(page, name);
+        assert.ok(FIGURES[name], `${name}: add its figure count to FIGURES`);
+        const { figures } = await runAllAndCheck(page, name, 840, FIGURES[name]);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${name.slice(0, 2)}-after-run.png`) });
+        log(`${name}: ${((Date.now() - nbStarted) / 1000).toFixed(1)} s, ${figures} figures`);
+      } catch (error) {
+        const shot = path.join(ARTIFACTS, `failure-${name.slice(0, 2)}.png`);
+        await page.screenshot({ path: shot, timeout: 10_000 }).catch(() => undefined);
+        log(`failure screenshot: ${shot}`);
+        throw error;
+      } finally {
+        await shutDownKernels(lab!).catch(() => undefined);
+        await page.context().close();
+      }
+    });
+  }
 });

@@ -1,19 +1,16 @@
 /**
- * Executes every notebook in notebooks/ headless through the real tslab kernel of the project
- * venv with the quick preset (AE_QUICK=1), failing with the notebook, cell and error text on any
- * cell error. Also checks, on generated probe notebooks, that the runner really reports failures
- * (tslab sends no `error` message, so this is not a given) and that AE_QUICK reaches the kernel.
+ * The headless notebook runner (lib/notebook-runner.ts) through the real tslab kernel of the
+ * project venv, on generated probe notebooks: it really reports failures (tslab sends no `error`
+ * message, so this is not a given) and AE_QUICK reaches the kernel. The committed notebooks
+ * themselves run in jupyterlab-browser.test.ts (every one, quick preset, in a real JupyterLab),
+ * and headless at full settings in the main job's export (setup), so they are not run again here.
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  NotebookExecutionError,
-  listNotebooks,
-  runNotebook,
-} from "../../lib/notebook-runner";
+import { NotebookExecutionError, runNotebook } from "../../lib/notebook-runner";
 import { removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-notebooks-"));
@@ -33,25 +30,6 @@ function streamText(executed: string): string {
     .map((o) => (Array.isArray(o.text) ? o.text.join("") : (o.text ?? "")))
     .join("");
 }
-
-describe("committed notebooks run headless with AE_QUICK=1", () => {
-  const notebooks = listNotebooks();
-  if (notebooks.length === 0) {
-    it("no notebooks in notebooks/ yet: nothing to execute", (t) => {
-      t.skip("notebooks/ holds no .ipynb file");
-    });
-  }
-  for (const nb of notebooks) {
-    it(path.basename(nb), async () => {
-      const r = await runNotebook(nb, {
-        outputDir: path.join(tmp, "exports"),
-        env: { AE_QUICK: "1" },
-      });
-      assert.ok(fs.existsSync(r.executedPath), "executed copy written");
-      assert.ok(r.htmlPath && fs.statSync(r.htmlPath).size > 0, "HTML export written");
-    });
-  }
-});
 
 describe("the notebook runner", () => {
   it("runs a passing notebook in its own folder, passes AE_QUICK, writes .ipynb and .html", async () => {

@@ -43,7 +43,7 @@ after(() => fs.rmSync(runsDir, { recursive: true, force: true }));
 test("first call encodes the test set with the run's encoder and caches it; the second reads the cache", async () => {
   const first = await loadOrEncodeCodes(folder, "test");
   assert.equal(first.source, "encoded");
-  assert.match(first.reason ?? "", /No cached test codes/);
+  assert.match(first.reason ?? "", /^first use: encoded now and cached in \S+codes$/);
   assert.equal(first.n, 100);
   assert.equal(first.dim, 4);
   assert.equal(first.codes.length, 400);
@@ -124,7 +124,10 @@ test("a truncated, altered or unreadable cache is a typed CodesCacheError, and i
 test("resuming the run changes its weights: the cached codes are stale and are encoded again", async () => {
   const before = await loadOrEncodeCodes(folder, "test");
   assert.equal(before.source, "cache");
-  const resumed = await runExperiment(mnistTinyConfig("codes", { epochs: 4 }), { resume: true });
+  const resumed = await runExperiment(mnistTinyConfig("codes", { epochs: 4 }), {
+    resume: true,
+    epochs: 4,
+  });
   resumed.model.dispose();
   assert.throws(
     () => readCachedCodes(folder, "test", codesFingerprint(loadRun(folder), "test")),

@@ -45,7 +45,7 @@ test("originals above reconstructions, block by block, in one heatmap", () => {
   assert.equal(fig.layout.annotations, undefined); // no labels or errors given
 });
 
-test("labels at the top-left of originals, errors at the bottom of reconstructions", () => {
+test("labels at the top-left of originals, errors in a strip below reconstructions (not over the digits)", () => {
   const fig = reconstructionGalleryFigure(
     [[example(0.1, { label: "7", error: 0.0712 }), example(0.2, { error: 0.5 })]],
     SHAPE,
@@ -56,10 +56,14 @@ test("labels at the top-left of originals, errors at the bottom of reconstructio
     notes.map((n) => [n.text, n.x, n.y, n.xanchor, n.yanchor]),
     [
       ["7", -0.5, -0.5, "left", "top"],
-      ["BCE 0.07", 0.5, 6.5, "center", "bottom"],
-      ["BCE 0.50", 3.5, 6.5, "center", "bottom"],
+      ["BCE 0.07", 0.5, 6.5, "center", "top"],
+      ["BCE 0.50", 3.5, 6.5, "center", "top"],
     ],
   );
+  // The strip below the reconstruction row: empty pixels the caption hangs into.
+  const z = fig.data[0].z as (number | null)[][];
+  assert.equal(z.length, 2 * 3 + 1 + 7, "two rows of 3 pixels, a gap and a 7-pixel caption strip");
+  assert.ok(z.slice(7).every((row) => row.every((v) => v === null)));
   assert.ok(notes.every((n) => n.xref === "x" && n.yref === "y" && n.showarrow === false));
 });
 

@@ -7,7 +7,11 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listNotebooks, notebookFormatProblems } from "../../lib/notebook-runner";
+import {
+  listNotebooks,
+  notebookFormatProblems,
+  TSLAB_LANGUAGE_INFO,
+} from "../../lib/notebook-runner";
 
 describe("committed notebooks are clean", () => {
   const notebooks = listNotebooks();
@@ -46,7 +50,10 @@ function notebook(cells: Cell[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    metadata: {
+      kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
+      language_info: TSLAB_LANGUAGE_INFO,
+    },
     cells,
     ...extra,
   });
@@ -62,6 +69,17 @@ const markdown: Cell = {
 describe("notebookFormatProblems", () => {
   it("accepts a clean notebook whose first code cell is the parameters cell", () => {
     assert.deepEqual(notebookFormatProblems(notebook([markdown, params(), code("seed + 1")])), []);
+  });
+
+  it("rejects metadata the kernel would change on opening (language_info missing or partial)", () => {
+    const partial = { name: "typescript", mimetype: "text/typescript", file_extension: ".ts" };
+    for (const language_info of [undefined, partial]) {
+      const nb = JSON.parse(notebook([params()])) as { metadata: Record<string, unknown> };
+      nb.metadata.language_info = language_info;
+      const problems = notebookFormatProblems(JSON.stringify(nb));
+      assert.equal(problems.length, 1, problems.join("; "));
+      assert.match(problems[0], /language_info .*opens modified/);
+    }
   });
 
   it("rejects invalid JSON and non-objects", () => {

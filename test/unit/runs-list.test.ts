@@ -6,7 +6,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defaultConfig, type ExperimentConfig } from "../../lib/config";
-import { latestRun, listRuns, NoRunsError, runsTable, selectRuns } from "../../lib/runs/list";
+import {
+  chooseRun,
+  latestRun,
+  listRuns,
+  NoRunsError,
+  runChoiceLine,
+  runsTable,
+  selectRuns,
+} from "../../lib/runs/list";
 import { RunError, type RunRecord, type RunStatus } from "../../lib/runs/run-folder";
 import type { EpochRecord } from "../../lib/train/trainer";
 
@@ -308,4 +316,56 @@ test("runsTable: one row per run, damaged runs with their problem", () => {
   assert.equal(rows[0].model, "?");
   assert.equal(rows[0].epochs, "0/?");
   assert.match(rows[0].problem as string, /config: .*not valid JSON/);
+});
+
+test("chooseRun: the reference run by default, the newest one parameter away, and says why", () => {
+  const dir = newRunsDir();
+  const rel = path.relative(process.cwd(), dir);
+  writeRun(dir, { name: "older", createdAt: "2026-11-01T10:00:00.000Z", history: epochs([0.2]) });
+  writeRun(dir, {
+    name: "small-test",
+    createdAt: "2026-11-05T10:00:00.000Z",
+    history: epochs([0.3]),
+  });
+  // No reference run yet: the newest finished run, and the line says why.
+  let choice = chooseRun(null, dir);
+  assert.equal(choice.run.record.name, "small-test");
+  assert.match(choice.why, /^the newest finished run, since .* has no "reference" run/);
+
+  // An unfinished reference run is passed over, naming its status.
+  writeRun(dir, {
+    name: "reference",
+    status: "interrupted",
+    createdAt: "2026-11-02T10:00:00.000Z",
+    history: epochs([0.1]),
+  });
+  choice = chooseRun(null, dir);
+  assert.equal(choice.run.record.name, "small-test");
+  assert.match(choice.why, /the reference run is not finished \(status interrupted\)/);
+
+  // A finished reference run wins over a newer small run.
+  writeRun(dir, {
+    name: "reference",
+    createdAt: "2026-11-02T10:00:00.000Z",
+    history: epochs([0.1, 0.08]),
+  });
+  choice = chooseRun(null, dir);
+  assert.equal(choice.run.record.name, "reference");
+  assert.equal(choice.run.history.length, 2);
+  assert.match(
+    choice.why,
+    /^the reference run \(`runName = null` picks "reference".*`runName = "newest"`/,
+  );
+  const line = runChoiceLine(choice);
+  assert.ok(line.startsWith(`Analysing run "reference" (`), line);
+  if (!rel.startsWith("..")) assert.ok(line.includes(rel), line);
+
+  // "newest" is one parameter away; a name picks that run.
+  choice = chooseRun("newest", dir);
+  assert.equal(choice.run.record.name, "small-test");
+  assert.match(choice.why, /newest finished run .*`runName = "newest"`/);
+  choice = chooseRun("older", dir);
+  assert.equal(choice.run.record.name, "older");
+  assert.match(choice.why, /`runName = "older"`/);
+  assert.throws(() => chooseRun("nope", dir), /No run named "nope".*Runs there: small-test/);
 });

@@ -12,6 +12,7 @@ import {
   ensureRuns,
   ensuredRunLine,
   findPlainRun,
+  plainRunReason,
   runState,
   variantConfig,
 } from "../../lib/apps/variants";
@@ -132,6 +133,15 @@ test("findPlainRun skips runs with noise or excluded classes; heldOutStudy score
   // heldout-7 excludes a class and sp has noise: the newest plain run is "stopped".
   assert.equal(findPlainRun(runsDir, "heldout-7")?.record.name, "stopped");
   assert.equal(findPlainRun(runsDir, "missing")?.record.name, "stopped");
+  // What notebooks 07 and 08 print about the run they use, in their parameters' names.
+  const reason = (preferred: string) =>
+    plainRunReason(findPlainRun(runsDir, preferred), preferred, "modelRun");
+  assert.equal(reason("variant-a"), '"variant-a", as `modelRun` asks');
+  assert.match(
+    reason("missing"),
+    /^the newest finished plain run, since "missing" is missing .*`modelRun`/,
+  );
+  assert.match(plainRunReason(null, "reference", "modelRun"), /one is trained/);
   assert.equal(findPlainRun(path.join(runsDir, "nothing-here")), null);
   const held = (await ensureRun("heldout-7", { data: { excludeClasses: [7] } }, { base })).run;
   const [result] = await heldOutStudy([held], mnist);

@@ -1,0 +1,97 @@
+/**
+ * Checks that notebooks are in their committed form (no outputs, no execution counts, the
+ * metadata the tslab kernel writes, a parameters cell): the git pre-commit hook
+ * (scripts/git-hooks/pre-commit) runs it on the staged notebooks.
+ *   npx ts-node --transpile-only scripts/check-notebooks.ts              every notebook in notebooks/
+ *   npx ts-node --transpile-only scripts/check-notebooks.ts --staged     the staged .ipynb files
+ *   npx ts-node --transpile-only scripts/check-notebooks.ts a.ipynb ...  the files named
+ *   npm run clean-notebooks    (--fix) rewrites notebooks/*.ipynb in committed form
+ * Exit code 1, naming each notebook and problem, if any is not clean.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { listNotebooks, notebookFormatProblems, TSLAB_LANGUAGE_INFO } from "../lib/notebook-runner";
+import { PROJECT_ROOT } from "../lib/paths";
+
+/** [name, content] of each staged .ipynb of the git repository in the working directory. */
+function stagedNotebooks(): [string, string][] {
+  const git = (args: string[]) => execFileSync("git", args, { encoding: "utf8" });
+  const names = git(["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"])
+    .split("\0")
+    .filter((n) => n.endsWith(".ipynb"));
+  return names.map((n) => [n, git(["show", `:${n}`])]);
+}
+
+/** JSON as nbformat writes it (sorted keys, indent 1, non-ASCII kept, final newline). */
+function nbformatJson(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : typeof v === "object" && v !== null
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sorted(value), null, 1) + "\n";
+}
+
+/**
+ * The committed form of a notebook: outputs and execution counts cleared, cell metadata reduced
+ * to tags, the kernel's language_info in the notebook metadata.
+ */
+export function cleanNotebook(content: string): string {
+  const nb = JSON.parse(content) as {
+    metadata: Record<string, unknown>;
+    cells: Record<string, unknown>[];
+  };
+  nb.metadata = { kernelspec: nb.metadata.kernelspec, language_info: TSLAB_LANGUAGE_INFO };
+  for (const cell of nb.cells) {
+    const tags = (cell.metadata as { tags?: string[] } | undefined)?.tags;
+    cell.metadata = tags && tags.length > 0 ? { tags } : {};
+    if (cell.cell_type === "code") {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+  }
+  return nbformatJson(nb);
+}
+
+export function checkNotebooksCli(argv: readonly string[]): number {
+  if (argv.includes("--fix")) {
+    for (const file of listNotebooks()) {
+      const before = fs.readFileSync(file, "utf8");
+      const after = cleanNotebook(before);
+      if (after !== before) fs.writeFileSync(file, after);
+      console.log(
+        `${path.relative(PROJECT_ROOT, file)}: ${after === before ? "clean" : "cleaned"}`,
+      );
+    }
+    return 0;
+  }
+  const files: [string, string][] = argv.includes("--staged")
+    ? stagedNotebooks()
+    : (argv.length > 0 ? [...argv] : listNotebooks()).map((f) => [
+        path.relative(PROJECT_ROOT, path.resolve(f)) || f,
+        fs.readFileSync(f, "utf8"),
+      ]);
+  let bad = 0;
+  for (const [name, content] of files) {
+    const problems = notebookFormatProblems(content);
+    if (problems.length === 0) continue;
+    bad++;
+    console.error(`${name}:\n  ${problems.join("\n  ")}`);
+  }
+  if (bad > 0) {
+    console.error(
+      `\n${bad} notebook(s) not in committed form. Clear outputs and restore the metadata with\n` +
+        "  npm run clean-notebooks\nthen stage them again (git add).",
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (require.main === module) process.exitCode = checkNotebooksCli(process.argv.slice(2));
