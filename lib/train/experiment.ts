@@ -159,10 +159,15 @@ export async function runExperiment(
   let model: Autoencoder | null = null;
   try {
     let history: EpochRecord[] = [];
+    // A finished run resumed at its own length trains nothing: its saved model and metrics stay.
+    let finished: ExperimentOutcome["metrics"] = null;
     if (options.resume && hasCheckpoint(writer.folder)) {
-      const checkpoint = await loadCheckpoint(loadRun(writer.folder), optimizer);
+      const saved = loadRun(writer.folder);
+      const checkpoint = await loadCheckpoint(saved, optimizer);
       model = checkpoint.model;
       history = checkpoint.history;
+      const test = (saved.metrics as { test?: ExperimentOutcome["metrics"] } | null)?.test;
+      if (history.length >= config.train.epochs && test) finished = test;
     } else {
       // A new run, or one killed before its first checkpoint: the same seed rebuilds the same start.
       model = buildAutoencoder(config.model, data.shape, config.seed);
@@ -192,7 +197,9 @@ export async function runExperiment(
       { signal: options.signal, history, optimizer },
     );
     let metrics: ExperimentOutcome["metrics"] = null;
-    if (result.stopReason !== "interrupted") {
+    if (finished && result.history.length === history.length) {
+      metrics = finished;
+    } else if (result.stopReason !== "interrupted") {
       await writer.saveModel(trained);
       const pixels = pixelsPerImage(data.shape);
       metrics = evaluateReconstruction(trained, data.test, data.train, pixels);

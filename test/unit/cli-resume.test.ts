@@ -98,6 +98,11 @@ test(
 
     // A finished run resumed again trains nothing (it does not restart toward the preset's
     // epochs) and says how to extend it, in the terminal's words.
+    const savedFiles = ["metrics.json", "model/encoder/weights.bin", "model/decoder/weights.bin"];
+    const stamp = () =>
+      savedFiles.map((f) => fs.statSync(projectPath(runsDir, stopped, f)).mtimeMs);
+    const before = stamp();
+    const metricsBefore = readJson(stopped, "metrics.json");
     const again = npmTrain(["--resume", "--run", stopped]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(
@@ -109,6 +114,9 @@ test(
     assert.equal(readJson(stopped, "history.json").length, epochs);
     assert.equal(readJson(stopped, "config.json").train.epochs, epochs);
     assert.ok(!again.stderr.includes(PROJECT_ROOT), again.stderr);
+    // Its saved model and metrics are left as they were (not re-saved, not re-evaluated).
+    assert.deepEqual(stamp(), before);
+    assert.deepEqual(readJson(stopped, "metrics.json"), metricsBefore);
 
     // Extending is explicit, and the saved config says so.
     const extended = npmTrain(["--resume", "--run", stopped, "--epochs", String(epochs + 1)]);
