@@ -1,0 +1,4 @@
+// Sweeps on Ray Tune. Re-exports only.
+export * from "./spec";
+export * from "./runner";
+export * from "./progress";
