@@ -29,3 +29,4 @@ export * from "./latent";
 export * from "./apps";
 export * from "./render";
 export * from "./export";
+export * from "./sweep";

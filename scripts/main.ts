@@ -3,7 +3,8 @@
  *   1. train the reference model (the default config: dense 784-256-64, 25 epochs on full MNIST)
  *      into runs/reference and evaluate it on the test set, unless that run already completed
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
- *   2. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
+ *   2. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts), as
+ *      one sweep on local Ray (lib/sweep/comparisons.ts);
  *   3. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
@@ -13,16 +14,17 @@
  *   npm run main -- --skip-notebooks  only the reference run (no variants, no notebooks)
  *   npm run main -- --force-notebooks execute and export the notebooks even if up to date
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createInterface } from "node:readline";
 import { ensuredRunLine, ensureRun } from "../lib/apps/variants";
 import { quickRequested, resolveConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import type { ReconstructionReport } from "../lib/metrics";
 import { runFolder } from "../lib/runs/run-folder";
+import { comparisonSweepSpec } from "../lib/sweep/comparisons";
+import { terminalSweepProgress } from "../lib/sweep/progress";
+import { runSweep } from "../lib/sweep/runner";
 import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
@@ -30,44 +32,6 @@ import { projectPath } from "../lib/paths";
 import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
-
-/** Variant sets per process: about equal training time; rd-code-2 (shared) stays in one lane. */
-const VARIANT_LANES = [["heldout"], ["denoising", "rate-distortion", "generation"]];
-
-/** Train variant sets in a child process (scripts/train-variants.ts), its lines prefixed. */
-function trainVariantLane(sets: string[]): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--require",
-      "ts-node/register/transpile-only",
-      path.join(__dirname, "train-variants.ts"),
-      ...sets,
-    ],
-    {
-      cwd: projectPath(),
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const prefix = `main [${sets.join(", ")}]: `;
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on("line", (line) => console.log(prefix + line));
-  }
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new AutoencoderLabError(
-              `training the variant runs ${sets.join(", ")} failed (${signal ?? `exit ${code}`}); ` +
-                `see the lines above, then run \`npx ts-node --transpile-only scripts/train-variants.ts ${sets.join(" ")}\` to resume.`,
-            ),
-          ),
-    );
-  });
-}
 
 function filesUnder(dir: string, extension = ".js"): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -134,13 +98,23 @@ async function main(argv: string[]): Promise<void> {
   const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
   if (metrics?.test) console.log(formatReport(metrics.test));
   if (!argv.includes("--skip-notebooks")) {
-    // The comparison runs of notebooks 07–10, trained here with no cell timeout; the notebooks
-    // then reuse them (completed runs with the same config). Two lanes in two processes keep both
-    // cores busy (each training is single-threaded; configs and results are as in one process).
+    // The comparison runs of notebooks 07–10, trained here with no cell timeout as one sweep on
+    // local Ray (lib/sweep: a trial per run, 1 CPU each, as many at once as there are cores); the
+    // notebooks then reuse them (completed runs with the same config).
     const started = performance.now();
-    const lanes = await Promise.allSettled(VARIANT_LANES.map((sets) => trainVariantLane(sets)));
-    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
-    if (failed) throw failed.reason;
+    const sweep = await runSweep(comparisonSweepSpec(), {
+      onOtherSpec: "replace",
+      onProgress: terminalSweepProgress(),
+    });
+    const failed = sweep.trials.filter(
+      (t) => t.status !== "completed" && t.status !== "early-stopping",
+    );
+    if (failed.length > 0) {
+      throw new AutoencoderLabError(
+        `comparison runs did not finish: ${failed.map((t) => `${t.run} (${t.error ?? t.status})`).join(", ")}; ` +
+          `see ${sweep.folder}/logs, then run \`npm run main\` again to resume them.`,
+      );
+    }
     console.log(
       `main: variant runs ready in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

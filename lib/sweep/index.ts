@@ -2,3 +2,5 @@
 export * from "./spec";
 export * from "./runner";
 export * from "./progress";
+export * from "./figures";
+export * from "./comparisons";

@@ -307,7 +307,7 @@ function followDriver(
       options.signal?.removeEventListener("abort", onAbort);
       log.end();
       const resultsFile = path.join(folder, "results.json");
-      if (code === 0 && fs.existsSync(resultsFile)) {
+      if (code === 0 && fs.existsSync(resultsFile) && !options.signal?.aborted) {
         const results = readJson(resultsFile, "sweep results") as Omit<SweepResult, "folder">;
         resolve({ ...results, folder });
         return;

@@ -358,13 +358,22 @@ def main(plan_path):
             tune_config=tune.TuneConfig(
                 scheduler=scheduler,
                 num_samples=plan["samples"],
-                search_alg=BasicVariantGenerator(random_state=plan["searchSeed"]),
-                max_concurrent_trials=plan.get("maxConcurrent"),
+                search_alg=BasicVariantGenerator(
+                    random_state=plan["searchSeed"], max_concurrent=plan.get("maxConcurrent") or 0
+                ),
                 reuse_actors=False,
             ),
             run_config=run_config,
         )
     grid = tuner.fit()
+    unfinished = len(grid) - grid.num_terminated - grid.num_errors
+    if unfinished > 0:
+        # Stopped (Ctrl-C, SIGTERM): Tune saved its state; no results until the sweep is resumed.
+        emit("interrupted", unfinished=unfinished)
+        ray.shutdown()
+        if local is not None:
+            local.shutdown()
+        sys.exit(130)
     trials = summarise(plan, grid)
     summary = {
         "name": plan["name"],
