@@ -3,6 +3,7 @@
  * header is clicked, validation loss against each swept hyperparameter, and a parallel-coordinates
  * figure of every trial. Builders return plain figure specs or HTML, as the rest of lib/plots does.
  */
+import { initBackend } from "../backend/select";
 import { loadDataset, prepareDataset } from "../data";
 import { selectImages } from "../data/prepare";
 import { pixelsPerImage } from "../data/types";
@@ -234,6 +235,7 @@ export async function trialReconstructionsFigure(
       `Run ${run.record.name} is ${run.record.status}, not finished: it has no final model to show.`,
     );
   }
+  await initBackend(run.config.train.backend);
   const data = prepareDataset(await loadDataset(run.config.data), run.config.data, run.config.seed);
   const model = await loadRunModel(run);
   try {
