@@ -349,6 +349,17 @@ const ALIASES: ReadonlyMap<string, string> = new Map(
   Object.entries(FIELDS).flatMap(([key, spec]) => (spec.alias ? [[spec.alias, key]] : [])),
 );
 
+/**
+ * The dotted key a name stands for: a dotted key itself or a field's alias ("lr" ->
+ * "train.learningRate"). Throws the ConfigError of an unknown key (with a "did you mean").
+ */
+export function canonicalKey(name: string): string {
+  if (FIELDS[name]) return name;
+  const key = ALIASES.get(name);
+  if (key) return key;
+  throw unknownKey(name);
+}
+
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split(".");
   let node = target;

@@ -30,3 +30,4 @@ export * from "./apps";
 export * from "./render";
 export * from "./export";
 export * from "./live";
+export * from "./sweep";

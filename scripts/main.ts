@@ -5,7 +5,8 @@
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
  *   2. start the conv reference (model.kind conv, otherwise the defaults) in runs/reference-conv
  *      in a child process on one TensorFlow thread, beside steps 3 and 4 (it takes the longest);
- *   3. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
+ *   3. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts), as
+ *      one sweep on local Ray (lib/sweep/comparisons.ts);
  *   4. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
@@ -29,6 +30,9 @@ import { quickRequested, resolveConfig } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import type { ReconstructionReport } from "../lib/metrics";
 import { runFolder } from "../lib/runs/run-folder";
+import { comparisonSweepSpec } from "../lib/sweep/comparisons";
+import { terminalSweepProgress } from "../lib/sweep/progress";
+import { runSweep } from "../lib/sweep/runner";
 import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
@@ -44,9 +48,6 @@ const CONV_REFERENCE_OVERRIDES = { "model.kind": "conv" } as const;
 const NOTEBOOK_PARAMETERS: Record<string, Record<string, unknown>> = {
   "02-training.ipynb": { runName: REFERENCE_RUN, resume: true },
 };
-
-/** Variant sets per process: about equal training time; rd-code-2 (shared) stays in one lane. */
-const VARIANT_LANES = [["heldout"], ["denoising", "rate-distortion", "generation"]];
 
 /**
  * Run a script of this folder in a child process, its lines prefixed; rejects with `onFailure`
@@ -82,19 +83,6 @@ function runChild(
       code === 0 ? resolve() : reject(new AutoencoderLabError(onFailure(signal ?? `exit ${code}`))),
     );
   });
-}
-
-/** Train variant sets in a child process (scripts/train-variants.ts). */
-function trainVariantLane(sets: string[]): Promise<void> {
-  return runChild(
-    "train-variants.ts",
-    sets,
-    sets.join(", "),
-    (why) =>
-      `training the variant runs ${sets.join(", ")} failed (${why}); ` +
-      `see the lines above, then run \`npx ts-node --transpile-only scripts/train-variants.ts ${sets.join(" ")}\` to resume.`,
-    1,
-  );
 }
 
 /**
@@ -192,13 +180,23 @@ async function main(argv: string[]): Promise<void> {
   );
   try {
     if (!argv.includes("--skip-notebooks")) {
-      // The comparison runs of notebooks 07–10, trained here with no cell timeout; the notebooks
-      // then reuse them (completed runs with the same config). Two lanes in two processes, one
-      // TensorFlow thread each (the conv reference has the third); results do not depend on it.
+      // The comparison runs of notebooks 07–10, trained here with no cell timeout as one sweep on
+      // local Ray (lib/sweep: a trial per run, 1 CPU each, as many at once as there are cores);
+      // the notebooks then reuse them (completed runs with the same config).
       const started = performance.now();
-      const lanes = await Promise.allSettled(VARIANT_LANES.map((sets) => trainVariantLane(sets)));
-      const failed = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
-      if (failed) throw failed.reason;
+      const sweep = await runSweep(comparisonSweepSpec(), {
+        onOtherSpec: "replace",
+        onProgress: terminalSweepProgress(),
+      });
+      const failed = sweep.trials.filter(
+        (t) => t.status !== "completed" && t.status !== "early-stopping",
+      );
+      if (failed.length > 0) {
+        throw new AutoencoderLabError(
+          `comparison runs did not finish: ${failed.map((t) => `${t.run} (${t.error ?? t.status})`).join(", ")}; ` +
+            `see ${displayPath(sweep.folder)}/logs, then run \`npm run main\` again to resume them.`,
+        );
+      }
       console.log(
         `main: variant runs ready in ${((performance.now() - started) / 1000).toFixed(0)} s`,
       );

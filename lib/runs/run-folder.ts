@@ -30,7 +30,12 @@ import {
 } from "./atomic";
 import { captureModel, loadModelFiles, writeModelFiles } from "./model-files";
 
-export type RunStatus = "running" | "completed" | "early-stopping" | "interrupted" | "failed";
+/**
+ * How a run stands. "stopped": a sweep's scheduler (ASHA) stopped it early on purpose, as a poor
+ * trial; it did not finish (no final model or test metrics), and is never read as a finished run.
+ */
+export type RunStatus =
+  "running" | "completed" | "early-stopping" | "interrupted" | "stopped" | "failed";
 
 export interface RunRecord {
   name: string;
@@ -45,6 +50,8 @@ export interface RunRecord {
   versions: { node: string; tfjs: string };
   /** Set when status is failed. */
   error?: string;
+  /** Set when status is stopped: who stopped it (e.g. "scheduler"). */
+  stoppedBy?: string;
   /**
    * True for a run trained as one of a set of comparison models (a notebook's rate–distortion,
    * held-out-digit, denoising or VAE models, via ensureRun): the run a notebook picks by default
@@ -276,10 +283,12 @@ export class RunWriter {
   }
 
   /** Record how the run ended. */
-  finish(status: Exclude<RunStatus, "running">, error?: string): void {
+  finish(status: Exclude<RunStatus, "running">, error?: string, stoppedBy?: string): void {
     this.record.status = status;
     if (error) this.record.error = error;
     else delete this.record.error;
+    if (stoppedBy) this.record.stoppedBy = stoppedBy;
+    else delete this.record.stoppedBy;
     this.writeRecord();
   }
 

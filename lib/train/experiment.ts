@@ -53,6 +53,15 @@ export interface ProgressReporter {
   end(outcome: ExperimentOutcome): void;
 }
 
+/**
+ * The reason to abort ExperimentOptions.signal with when a sweep's scheduler stops a poor trial
+ * (`controller.abort(new SchedulerStop("scheduler"))`): the run is then marked "stopped" (with
+ * stoppedBy) rather than "interrupted", so nobody mistakes it for a run a user paused.
+ */
+export class SchedulerStop {
+  constructor(readonly by: string = "scheduler") {}
+}
+
 export interface ExperimentOptions {
   /**
    * Continue the run named by config.train.runName from its last checkpoint, as it was
@@ -209,7 +218,12 @@ export async function runExperiment(
         stopReason: result.stopReason,
       });
     }
-    writer.finish(result.stopReason === "interrupted" ? "interrupted" : result.stopReason);
+    const stop = options.signal?.reason;
+    if (result.stopReason === "interrupted" && stop instanceof SchedulerStop) {
+      writer.finish("stopped", undefined, stop.by);
+    } else {
+      writer.finish(result.stopReason === "interrupted" ? "interrupted" : result.stopReason);
+    }
     const outcome: ExperimentOutcome = {
       runName: writer.name,
       folder: writer.folder,
