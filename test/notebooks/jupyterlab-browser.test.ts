@@ -52,6 +52,7 @@ const FIGURES: Record<string, number> = {
   "08-anomaly-detection.ipynb": 6,
   "09-compression.ipynb": 3,
   "10-generation.ipynb": 6,
+  "11-sweeps.ipynb": 3,
 };
 const CHROMIUM = "/usr/bin/chromium";
 /** Headless Chromium as the house runs it: nothing in the background, no GPU. */
