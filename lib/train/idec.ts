@@ -32,6 +32,7 @@ import {
   normalizedMutualInfo,
 } from "../latent/cluster-metrics";
 import { pickRows } from "../latent/codes";
+import { knnPredict } from "../latent/probes";
 import {
   assignmentChange,
   clusteringLoss,
@@ -183,14 +184,17 @@ export function clusteringLossTensor(p: tf.Tensor2D, q: tf.Tensor2D): tf.Scalar 
   });
 }
 
-/** Initial centroids (k × dim) from training codes, as config.dec.init says. */
-async function initialCentroids(
+/**
+ * The starting clusters of the training codes, as config.dec.init says: centroids (k × dim), and
+ * for umap-gmm the clusters themselves (each image's cluster), which are the first target.
+ */
+async function initialClusters(
   codes: Float32Array,
   n: number,
   dim: number,
   config: ExperimentConfig,
   log: (line: string) => void,
-): Promise<Float32Array> {
+): Promise<{ centroids: Float32Array; labels: Int32Array | null }> {
   const k = config.analysis.clusters;
   const seed = deriveSeed(config.seed, 13);
   if (config.dec.init === "kmeans") {
@@ -198,9 +202,10 @@ async function initialCentroids(
     log(
       `k-means on ${n} training codes: ${km.iterations} iterations, inertia ${km.inertia.toFixed(0)}`,
     );
-    return km.centroids;
+    return { centroids: km.centroids, labels: null };
   }
-  // N2D's clusters (standardise → UMAP-2 → GMM) on a sample; each centroid the mean code of its cluster.
+  // N2D's clusters (standardise → UMAP-2 → GMM) on a sample, carried to every training image by
+  // a 5-NN vote among the sample's codes; each centroid is the mean code of its cluster.
   const count = Math.min(n, config.analysis.sampleCount);
   const rows = permutation(n, createRng(seed)).subarray(0, count);
   const sample = pickRows(codes, dim, rows);
@@ -216,21 +221,28 @@ async function initialCentroids(
     k,
     seed,
   });
+  const labels =
+    count === n
+      ? Int32Array.from(clustered.assignments)
+      : knnPredict({ points: sample, labels: clustered.assignments, n: count }, codes, n, dim, {
+          k: 5,
+        });
+  for (let i = 0; i < count; i++) labels[rows[i]] = clustered.assignments[i];
   const centroids = new Float64Array(k * dim);
   const sizes = new Float64Array(k);
-  for (let i = 0; i < count; i++) {
-    const c = clustered.assignments[i];
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
     sizes[c]++;
-    for (let t = 0; t < dim; t++) centroids[c * dim + t] += sample[i * dim + t];
+    for (let t = 0; t < dim; t++) centroids[c * dim + t] += codes[i * dim + t];
   }
   for (let c = 0; c < k; c++) {
-    // An empty mixture component (rare): start that centroid at a sampled code.
+    // An empty mixture component (rare): start that centroid at a code.
     if (sizes[c] === 0) {
-      for (let t = 0; t < dim; t++) centroids[c * dim + t] = sample[(c % count) * dim + t];
+      for (let t = 0; t < dim; t++) centroids[c * dim + t] = codes[(c % n) * dim + t];
     } else for (let t = 0; t < dim; t++) centroids[c * dim + t] /= sizes[c];
   }
   log(`UMAP → GMM on ${count} training codes: ${clustered.seconds.embed.toFixed(1)} s embedding`);
-  return Float32Array.from(centroids);
+  return { centroids: Float32Array.from(centroids), labels };
 }
 
 function score(labels: ArrayLike<number>, assignments: ArrayLike<number>): ClusterScore {
@@ -330,6 +342,7 @@ export async function fineTuneClustering(
     let centroids: Float32Array;
     let previous: Int32Array | null = null;
     let resumed = false;
+    let initialLabels: Int32Array | null = null;
     if (options.resume && hasCheckpoint(writer.folder)) {
       const checkpoint = await loadCheckpoint(loadRun(writer.folder), optimizer, {
         extraFiles: [CENTROIDS_FILE, ASSIGNMENTS_FILE],
@@ -343,16 +356,25 @@ export async function fineTuneClustering(
     } else {
       model = await loadRunModel(parent);
       const codes = encodeSet(model, train, pixels);
-      centroids = await initialCentroids(
+      const start = await initialClusters(
         codes,
         train.count,
         codes.length / train.count,
         config,
         log,
       );
+      centroids = start.centroids;
+      initialLabels = start.labels;
     }
     const dim = centroids.length / k;
     const initial = assignSet(model, train, pixels, centroids, k, alpha);
+    if (initialLabels) {
+      // umap-gmm: the first interval's target is the N2D clusters themselves (one-hot), so the
+      // codes gather around them before the usual self-training takes over.
+      initial.p = new Float64Array(train.count * k);
+      for (let i = 0; i < train.count; i++) initial.p[i * k + initialLabels[i]] = 1;
+      initial.assignments = initialLabels;
+    }
     // The starting clusters' scores, kept in the folder so a resumed run reports the same ones.
     const initialFile = path.join(writer.folder, INITIAL_FILE);
     let initialTrain: ClusterScore;
