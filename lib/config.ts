@@ -372,7 +372,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     default: "kmeans",
     choices: ["kmeans", "umap-gmm"],
     missingMeans: "kmeans",
-    doc: "Initial centroids: kmeans (k-means on the parent's training codes, as the papers); umap-gmm (mean code of each cluster of standardise → UMAP-2 → GMM on analysis.sampleCount training codes, as N2D).",
+    doc: "Initial centroids: kmeans (k-means on the parent's training codes, as the papers); umap-gmm (N2D's clusters: standardise → UMAP-2 → GMM on analysis.sampleCount training codes, carried to the rest by a 5-NN vote; centroids are their mean codes and the first interval's target is those clusters).",
   },
   "dec.gamma": {
     type: "number",

@@ -138,6 +138,19 @@ export interface FineTuneResult {
   seconds: number;
 }
 
+/**
+ * The fine-tuning settings that reached the issue's goals on the reference run (bench/clustering.ts,
+ * docs/clustering.md): start from N2D's clusters of the codes (standardise → UMAP-2 → GMM), hold
+ * them as the target for the first interval, then IDEC's self-training. Pass as the `dec`
+ * overrides of decRunConfig / ensureDecRun.
+ */
+export const RECOMMENDED_DEC = {
+  init: "umap-gmm",
+  updateInterval: 700,
+  gamma: 1,
+  maxEpochs: 10,
+} as const satisfies Partial<ExperimentConfig["dec"]>;
+
 const CENTROIDS_FILE = "centroids.bin";
 /** Scores of the initial clusters on the training split (monitoring only). */
 const INITIAL_FILE = "initial-clusters.json";
