@@ -69,6 +69,7 @@ export interface DecConfig {
   parentRun: string | null;
   method: DecMethod;
   init: DecInit;
+  initRuns: number;
   gamma: number;
   alpha: number;
   updateInterval: number;
@@ -373,6 +374,14 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     choices: ["kmeans", "umap-gmm"],
     missingMeans: "kmeans",
     doc: "Initial centroids: kmeans (k-means on the parent's training codes, as the papers); umap-gmm (N2D's clusters: standardise → UMAP-2 → GMM on analysis.sampleCount training codes, carried to the rest by a 5-NN vote; centroids are their mean codes and the first interval's target is those clusters).",
+  },
+  "dec.initRuns": {
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 100,
+    missingMeans: 1,
+    doc: "umap-gmm start: UMAP → GMM runs with different seeds; the clustering agreeing best with the others (mean ARI, no labels) is kept. 3 guards against an unlucky layout that merges two digits.",
   },
   "dec.gamma": {
     type: "number",

@@ -3,7 +3,8 @@
  *   1. train the reference model (the default config: dense 784-256-64, 25 epochs on full MNIST)
  *      into runs/reference and evaluate it on the test set, unless that run already completed
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
- *   2. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
+ *   2. fine-tune (or reuse) runs/reference-idec, notebook 06's IDEC model (lib/train/idec.ts),
+ *      and train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts);
  *   3. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
@@ -27,6 +28,7 @@ import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
 import { projectPath } from "../lib/paths";
+import { ensureDecRun, RECOMMENDED_DEC } from "../lib/train/idec";
 import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
@@ -133,6 +135,14 @@ async function main(argv: string[]): Promise<void> {
     console.log(`main: the previous reference run is kept in ${reference.setAsideTo}`);
   const metrics = reference.run.metrics as { test?: ReconstructionReport } | null;
   if (metrics?.test) console.log(formatReport(metrics.test));
+  if (!argv.includes("--skip-notebooks")) {
+    // Notebook 06's clustering-friendly model: IDEC fine-tuned from the reference run, once.
+    const tuned = await ensureDecRun(`${REFERENCE_RUN}-idec`, REFERENCE_RUN, RECOMMENDED_DEC, {
+      runsDir: base.train.runsDir,
+      log: (line) => console.log(`main: ${REFERENCE_RUN}-idec: ${line}`),
+    });
+    console.log(`main: ${REFERENCE_RUN}-idec: ${tuned.action} in ${tuned.seconds.toFixed(0)} s`);
+  }
   if (!argv.includes("--skip-notebooks")) {
     // The comparison runs of notebooks 07–10, trained here with no cell timeout; the notebooks
     // then reuse them (completed runs with the same config). Two lanes in two processes keep both

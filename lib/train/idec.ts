@@ -146,8 +146,8 @@ export interface FineTuneResult {
  */
 export const RECOMMENDED_DEC = {
   init: "umap-gmm",
+  initRuns: 3,
   updateInterval: 700,
-  gamma: 1,
   maxEpochs: 10,
 } as const satisfies Partial<ExperimentConfig["dec"]>;
 
@@ -222,18 +222,39 @@ async function initialClusters(
   const count = Math.min(n, config.analysis.sampleCount);
   const rows = permutation(n, createRng(seed)).subarray(0, count);
   const sample = pickRows(codes, dim, rows);
-  const clustered = await clusterCodes(sample, count, dim, {
-    normalize: "standardize",
-    embedding: {
-      kind: "umap",
-      neighbors: config.analysis.umapNeighbors,
-      minDist: 0,
-      components: 2,
-    },
-    method: "gmm",
-    k,
-    seed,
-  });
+  // UMAP's layout depends on its seed, and now and then two digits share a cluster: with several
+  // runs, keep the clustering that agrees best (mean ARI) with the others, a choice without labels.
+  const runs: Int32Array[] = [];
+  let embedSeconds = 0;
+  for (let r = 0; r < config.dec.initRuns; r++) {
+    const clustered = await clusterCodes(sample, count, dim, {
+      normalize: "standardize",
+      embedding: {
+        kind: "umap",
+        neighbors: config.analysis.umapNeighbors,
+        minDist: 0,
+        components: 2,
+      },
+      method: "gmm",
+      k,
+      seed: r === 0 ? seed : deriveSeed(seed, r),
+    });
+    runs.push(clustered.assignments);
+    embedSeconds += clustered.seconds.embed;
+  }
+  const agreement = runs.map((a, r) =>
+    runs.length === 1
+      ? 1
+      : runs.reduce((sum, b, s) => (s === r ? sum : sum + adjustedRandIndex(a, b)), 0) /
+        (runs.length - 1),
+  );
+  const chosen = agreement.indexOf(Math.max(...agreement));
+  const clustered = { assignments: runs[chosen] };
+  if (runs.length > 1) {
+    log(
+      `N2D runs' mean agreement (ARI) with the others: ${agreement.map((a) => a.toFixed(3)).join(", ")}: run ${chosen + 1} kept`,
+    );
+  }
   const labels =
     count === n
       ? Int32Array.from(clustered.assignments)
@@ -254,7 +275,7 @@ async function initialClusters(
       for (let t = 0; t < dim; t++) centroids[c * dim + t] = codes[(c % n) * dim + t];
     } else for (let t = 0; t < dim; t++) centroids[c * dim + t] /= sizes[c];
   }
-  log(`UMAP → GMM on ${count} training codes: ${clustered.seconds.embed.toFixed(1)} s embedding`);
+  log(`UMAP → GMM on ${count} training codes: ${embedSeconds.toFixed(1)} s embedding`);
   return { centroids: Float32Array.from(centroids), labels };
 }
 
