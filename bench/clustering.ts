@@ -5,7 +5,10 @@
  * GMM, and DEC/IDEC fine-tuning with RECOMMENDED_DEC, scored by its own clusters, by k-means on
  * the fine-tuned codes and by UMAP → GMM on them): ACC, NMI, ARI and seconds.
  *
- *   npm run bench:clustering [-- --runs-dir runs] [--arch reference] [--no-umap]
+ *   npm run bench:clustering [-- --runs-dir runs] [--arch reference] [--no-umap] [--all-images]
+ *
+ * --all-images adds k-means on the codes of all 70,000 images (training, validation and test
+ * splits) of the parent and of the fine-tuned model (IDEC fine-tunes on the training split only).
  *
  * Parent runs are trained when absent (ensureRun: reused when complete, never retrained) and so
  * are the fine-tuned runs (ensureDecRun), so a second call only clusters. Prints, asserts nothing.
@@ -16,6 +19,16 @@ import { initBackend, describeBackend } from "../lib/backend/select";
 import { resolveConfig, type ConfigOverrides } from "../lib/config";
 import { clusterCodes, RECOMMENDED_CODE_CLUSTERING } from "../lib/latent/cluster-codes";
 import { loadOrEncodeCodes } from "../lib/latent/codes";
+import { loadDataset, prepareDataset } from "../lib/data";
+import {
+  adjustedRandIndex,
+  clusterAccuracy,
+  normalizedMutualInfo,
+} from "../lib/latent/cluster-metrics";
+import { kmeans } from "../lib/latent/kmeans";
+import { pixelsPerImage, type ImageSet } from "../lib/data/types";
+import { loadRunModel } from "../lib/runs/run-folder";
+import { encodeSet } from "../lib/train/evaluate";
 import { terminalReporter } from "../lib/train/progress";
 import {
   ensureDecRun,
@@ -45,15 +58,17 @@ function parseArgs(argv: string[]) {
   let runsDir = "runs";
   const only: string[] = [];
   let umap = true;
+  let allImages = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--runs-dir") runsDir = argv[++i];
     else if (arg === "--arch") only.push(argv[++i]);
     else if (arg === "--no-umap") umap = false;
+    else if (arg === "--all-images") allImages = true;
     else
       throw new Error(`Unknown option ${arg}: see the comment at the top of bench/clustering.ts.`);
   }
-  return { runsDir, only, umap };
+  return { runsDir, only, umap, allImages };
 }
 
 interface Row {
@@ -63,6 +78,18 @@ interface Row {
   NMI: string;
   ARI: string;
   seconds: string;
+}
+
+function concat<T extends Float32Array | Uint8Array>(parts: T[]): T {
+  const out = new (parts[0].constructor as new (n: number) => T)(
+    parts.reduce((n, p) => n + p.length, 0),
+  );
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -123,6 +150,33 @@ async function main(argv: string[]): Promise<void> {
       fineTuneSeconds,
     );
     add(arch.label, "IDEC: k-means on fine-tuned codes", m.clustering.test.kmeans, 0);
+    if (options.allImages) {
+      const { config } = parent.run;
+      const data = prepareDataset(await loadDataset(config.data), config.data, config.seed);
+      const all: ImageSet = {
+        images: concat([data.train.images, data.validation.images, data.test.images]),
+        labels: Uint8Array.from(
+          concat([data.train.labels, data.validation.labels, data.test.labels]),
+        ),
+        count: data.train.count + data.validation.count + data.test.count,
+      };
+      for (const [what, run] of [
+        ["k-means on codes, all images", parent.run],
+        ["IDEC: k-means on fine-tuned codes, all images", tuned.run],
+      ] as const) {
+        const started = performance.now();
+        const model = await loadRunModel(run);
+        const points = encodeSet(model, all, pixelsPerImage(data.shape));
+        model.dispose();
+        const km = kmeans(points, all.count, points.length / all.count, { k: 10, seed: SEED });
+        const score = {
+          accuracy: clusterAccuracy(all.labels, km.assignments).accuracy,
+          nmi: normalizedMutualInfo(all.labels, km.assignments),
+          ari: adjustedRandIndex(all.labels, km.assignments),
+        };
+        add(arch.label, `${what} (${all.count})`, score, (performance.now() - started) / 1000);
+      }
+    }
     if (options.umap) {
       const tunedCodes = await loadOrEncodeCodes(tuned.run, "test");
       await cluster("IDEC: UMAP → GMM on fine-tuned codes", tunedCodes.codes, {

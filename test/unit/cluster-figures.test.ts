@@ -14,7 +14,7 @@ test("cluster confusion figure: a relabelled perfect clustering is a diagonal wi
     classNames: ["a", "b", "c"],
   });
   assert.equal(accuracy, 1);
-  const trace = figure.data[0] as { z: number[][]; x: string[] };
+  const trace = figure.data[0] as unknown as { z: number[][]; x: string[] };
   assert.deepEqual(trace.x, ["2 → a", "0 → b", "1 → c"]);
   trace.z.forEach((row, r) => row.forEach((v, c) => assert.equal(v, r === c ? 1 : 0)));
   assert.match(String(figure.layout.title && JSON.stringify(figure.layout.title)), /100\.0%/);
