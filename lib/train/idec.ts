@@ -682,7 +682,8 @@ export interface EnsureDecRunOptions extends FineTuneOptions {
 /**
  * The finished fine-tuning run `name` from `parentName` with `overrides` of the dec section:
  * reused when complete with exactly that config, resumed when stopped, fine-tuned otherwise. A
- * run of that name with another config is a RunError (rename or delete it).
+ * run of that name with another config is renamed `<name>-<created stamp>` (never deleted) and a
+ * new one fine-tuned.
  */
 export async function ensureDecRun(
   name: string,
@@ -699,9 +700,12 @@ export async function ensureDecRun(
   if (fs.existsSync(path.join(folder, "run.json"))) {
     const existing = loadRun(folder);
     if (JSON.stringify(sortKeys(existing.config)) !== JSON.stringify(sortKeys(config))) {
-      throw new RunError(
-        `Run "${name}" in ${folder} was fine-tuned with another config: delete or rename it, or pick another name.`,
-      );
+      // Fine-tuned with other settings (e.g. RECOMMENDED_DEC changed): moved aside, never deleted.
+      let aside = `${folder}-${existing.record.createdAt.replace(/[-:.TZ]/g, "").slice(0, 14)}`;
+      for (let i = 2; fs.existsSync(aside); i++) aside = `${aside.replace(/~\d+$/, "")}~${i}`;
+      fs.renameSync(folder, aside);
+      options.log?.(`an older run with another config was moved to ${aside}`);
+      return ensureDecRun(name, parentName, overrides, options);
     }
     const finished = existing.record.status === "completed" && existing.metrics !== null;
     if (finished) {

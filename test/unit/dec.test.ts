@@ -22,6 +22,7 @@ import { runExperiment } from "../../lib/train/experiment";
 import {
   clusteringLossTensor,
   decRunConfig,
+  ensureDecRun,
   fineTuneClustering,
   loadDecCentroids,
   softAssignmentTensor,
@@ -192,5 +193,22 @@ test(
     assert.deepEqual(Array.from(centroids), Array.from(result.centroids));
     // A second fine-tuning into the same name without resume is refused.
     await assert.rejects(fineTuneClustering(config, { data }), /already exists/);
+    // ensureDecRun reuses it with the same settings; other settings move it aside and fine-tune anew.
+    const same = { batchSize: 32, updateInterval: 10, maxEpochs: 30 };
+    const reused = await ensureDecRun("blobs-idec", "blobs", same, { runsDir, data });
+    assert.equal(reused.action, "reused");
+    const other = await ensureDecRun(
+      "blobs-idec",
+      "blobs",
+      { ...same, updateInterval: 11 },
+      {
+        runsDir,
+        data,
+      },
+    );
+    assert.equal(other.action, "trained");
+    assert.equal(other.run.config.dec.updateInterval, 11);
+    const aside = fs.readdirSync(runsDir).filter((f) => f.startsWith("blobs-idec-"));
+    assert.equal(aside.length, 1, "the older run is kept under another name");
   },
 );
