@@ -61,12 +61,31 @@ export interface AnalysisConfig {
   kmeansRestarts: number;
 }
 
+export type DecMethod = "idec" | "dec";
+export type DecInit = "kmeans" | "umap-gmm";
+
+/** Deep embedded clustering: fine-tuning a trained run so its codes cluster (lib/train/idec.ts). */
+export interface DecConfig {
+  parentRun: string | null;
+  method: DecMethod;
+  init: DecInit;
+  initRuns: number;
+  gamma: number;
+  alpha: number;
+  updateInterval: number;
+  tolerance: number;
+  maxEpochs: number;
+  batchSize: number;
+  learningRate: number;
+}
+
 export interface ExperimentConfig {
   seed: number;
   data: DataConfig;
   model: ModelConfig;
   train: TrainConfig;
   analysis: AnalysisConfig;
+  dec: DecConfig;
 }
 
 /** What a config value may be: the leaf types that FIELDS describe. */
@@ -331,6 +350,94 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     missingMeans: null,
     alias: "exclude-classes",
     doc: "Labels left out of the training and validation splits (e.g. [3]: a model that never sees a 3, to detect 3s as anomalies); the test set keeps every class. null: train on all.",
+  },
+  // Deep embedded clustering (lib/train/idec.ts, notebook 06): a run fine-tuned from a parent run.
+  // Every key reads as its default in configs saved before these keys existed.
+  "dec.parentRun": {
+    type: "string",
+    default: null,
+    nullable: true,
+    missingMeans: null,
+    alias: "parent",
+    doc: "The run this one was fine-tuned from by DEC/IDEC (its encoder, decoder and codes are the start); null for a run trained from scratch.",
+  },
+  "dec.method": {
+    type: "string",
+    default: "idec",
+    choices: ["idec", "dec"],
+    missingMeans: "idec",
+    doc: "idec: clustering loss + reconstruction loss, the decoder keeps working (Guo et al. 2017); dec: the clustering loss alone, the decoder is left as it was (Xie et al. 2016).",
+  },
+  "dec.init": {
+    type: "string",
+    default: "kmeans",
+    choices: ["kmeans", "umap-gmm"],
+    missingMeans: "kmeans",
+    doc: "Initial centroids: kmeans (k-means on the parent's training codes, as the papers); umap-gmm (N2D's clusters: standardise → UMAP-2 → GMM on analysis.sampleCount training codes, carried to the rest by a 5-NN vote; centroids are their mean codes and the first interval's target is those clusters).",
+  },
+  "dec.initRuns": {
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 100,
+    missingMeans: 1,
+    doc: "umap-gmm start: UMAP → GMM runs with different seeds; the clustering agreeing best with the others (mean ARI, no labels) is kept. 3 guards against an unlucky layout that merges two digits.",
+  },
+  "dec.gamma": {
+    type: "number",
+    default: 0.1,
+    above: 0,
+    max: 1000,
+    missingMeans: 0.1,
+    doc: "Weight of the clustering loss KL(P||Q) (per image) against the reconstruction loss (per pixel); IDEC's gamma, 0.1.",
+  },
+  "dec.alpha": {
+    type: "number",
+    default: 1,
+    above: 0,
+    max: 1000,
+    missingMeans: 1,
+    doc: "Degrees of freedom of the Student-t soft assignment (1 in DEC and IDEC).",
+  },
+  "dec.updateInterval": {
+    type: "int",
+    default: 140,
+    min: 1,
+    max: 1000000,
+    missingMeans: 140,
+    doc: "T: optimiser steps between updates of the target distribution P (140 in DEC/IDEC's MNIST setting). A checkpoint is written at every update.",
+  },
+  "dec.tolerance": {
+    type: "number",
+    default: 0.001,
+    min: 0,
+    max: 1,
+    missingMeans: 0.001,
+    doc: "Stop when fewer than this share of the training images change cluster between two target updates (0.1% in DEC/IDEC).",
+  },
+  "dec.maxEpochs": {
+    type: "number",
+    default: 20,
+    above: 0,
+    max: 10000,
+    missingMeans: 20,
+    doc: "Stop after this many passes over the training split at most (fractions allowed), if the assignments still change.",
+  },
+  "dec.batchSize": {
+    type: "int",
+    default: 256,
+    min: 1,
+    max: 65536,
+    missingMeans: 256,
+    doc: "Images per fine-tuning step (256 in DEC/IDEC).",
+  },
+  "dec.learningRate": {
+    type: "number",
+    default: 1e-3,
+    above: 0,
+    max: 10,
+    missingMeans: 1e-3,
+    doc: "Adam's learning rate for fine-tuning, constant (IDEC: 1e-3).",
   },
 };
 

@@ -25,6 +25,7 @@ export * from "./ssim";
 export * from "./reconstruction-analysis";
 export * from "./runs/list";
 export * from "./train/history-analysis";
+export * from "./train/idec";
 export * from "./latent";
 export * from "./apps";
 export * from "./render";

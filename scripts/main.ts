@@ -5,8 +5,9 @@
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
  *   2. start the conv reference (model.kind conv, otherwise the defaults) in runs/reference-conv
  *      in a child process on one TensorFlow thread, beside steps 3 and 4 (it takes the longest);
- *   3. train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts), as
- *      one sweep on local Ray (lib/sweep/comparisons.ts);
+ *   3. fine-tune (or reuse) runs/reference-idec, notebook 06's IDEC model (lib/train/idec.ts),
+ *      and train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts),
+ *      as one sweep on local Ray (lib/sweep/comparisons.ts);
  *   4. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
@@ -37,6 +38,7 @@ import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook-runner";
 import { displayPath, projectPath } from "../lib/paths";
+import { ensureDecRun, RECOMMENDED_DEC } from "../lib/train/idec";
 import { exportNotebooksCli } from "./export";
 
 export const REFERENCE_RUN = "reference";
@@ -180,6 +182,12 @@ async function main(argv: string[]): Promise<void> {
   );
   try {
     if (!argv.includes("--skip-notebooks")) {
+      // Notebook 06's clustering-friendly model: IDEC fine-tuned from the reference run, once.
+      const tuned = await ensureDecRun(`${REFERENCE_RUN}-idec`, REFERENCE_RUN, RECOMMENDED_DEC, {
+        runsDir: resolveConfig().train.runsDir,
+        log: (line) => console.log(`main: ${REFERENCE_RUN}-idec: ${line}`),
+      });
+      console.log(`main: ${REFERENCE_RUN}-idec: ${tuned.action} in ${tuned.seconds.toFixed(0)} s`);
       // The comparison runs of notebooks 07–10, trained here with no cell timeout as one sweep on
       // local Ray (lib/sweep: a trial per run, 1 CPU each, as many at once as there are cores);
       // the notebooks then reuse them (completed runs with the same config).

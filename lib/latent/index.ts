@@ -56,6 +56,14 @@ export {
   type UmapInit,
   type UmapOptions,
 } from "./umap";
+export {
+  assignmentChange,
+  clusteringLoss,
+  clusteringLossGradient,
+  hardAssignments,
+  softAssignment,
+  targetDistribution,
+} from "./dec";
 export { gaussianMixture, type GmmOptions, type GmmResult } from "./gmm";
 export {
   clusterCodes,

@@ -153,7 +153,7 @@ export interface KnnOptions {
 
 /**
  * Predicted class of every test point by a k-NN vote among the training points. A tied vote
- * goes to the tied class whose member is nearest.
+ * goes to the smallest tied label, as in sklearn's KNeighborsClassifier(weights="uniform").
  */
 export function knnPredict(
   train: LabelledPoints,
@@ -170,17 +170,11 @@ export function knnPredict(
   const predicted = new Int32Array(nTest);
   for (let q = 0; q < nTest; q++) {
     votes.fill(0);
-    let best = -1;
-    let bestVotes = 0;
     for (let r = 0; r < k; r++) votes[train.labels[neighbors[q * k + r]]]++;
-    // Walk neighbours nearest first: the first class reaching the top count wins ties.
-    for (let r = 0; r < k; r++) {
-      const label = train.labels[neighbors[q * k + r]];
-      if (votes[label] > bestVotes) {
-        bestVotes = votes[label];
-        best = label;
-      }
-    }
+    // A tied vote goes to the smallest label, as sklearn's KNeighborsClassifier (uniform
+    // weights: the argmax of the vote shares, which is the first, i.e. smallest, tied class).
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
     predicted[q] = best;
   }
   return predicted;

@@ -13,3 +13,4 @@ export * from "./curves";
 export * from "./line";
 export * from "./gallery";
 export * from "./binning";
+export * from "./clusters";

@@ -58,6 +58,8 @@ export interface RunRecord {
    * ("the latest finished run") skips these.
    */
   variant?: boolean;
+  /** The run this one was fine-tuned from (DEC/IDEC: lib/train/idec.ts), by name. */
+  derivedFrom?: string;
 }
 
 /** Something about a run folder is wrong: missing, locked, damaged, or incompatible. */
@@ -173,6 +175,8 @@ export class RunWriter {
       variant?: boolean;
       /** Whose language the advice in errors speaks (default: command-line flags). */
       audience?: Audience;
+      /** The run this one was derived from (a DEC/IDEC fine-tuning of it). */
+      derivedFrom?: string;
     },
   ): RunWriter {
     const name = checkRunName(config.train.runName ?? generateRunName(config));
@@ -204,6 +208,9 @@ export class RunWriter {
       dataset: options.dataset,
       versions: { node: process.version, tfjs: tf.version.tfjs },
       ...((previous?.variant ?? options.variant) ? { variant: true } : {}),
+      ...((previous?.derivedFrom ?? options.derivedFrom)
+        ? { derivedFrom: previous?.derivedFrom ?? options.derivedFrom }
+        : {}),
     };
     const writer = new RunWriter(folder, name, record);
     try {
@@ -231,11 +238,16 @@ export class RunWriter {
     writeJsonAtomic(path.join(this.folder, "run.json"), this.record);
   }
 
-  /** Save the end-of-epoch state: history files, then the checkpoint (model + optimizer). */
+  /**
+   * Save the end-of-epoch state: history files, then the checkpoint (model + optimizer, and
+   * `extraFiles`, name → bytes, written into the same folder swap: read them back with
+   * loadCheckpoint's `extraFiles`).
+   */
   async checkpoint(
     model: Autoencoder,
     optimizer: tf.Optimizer,
     history: readonly EpochRecord[],
+    extraFiles: Readonly<Record<string, Uint8Array>> = {},
   ): Promise<void> {
     writeHistory(this.folder, history);
     const optimizerState = await optimizer.getWeights();
@@ -255,6 +267,9 @@ export class RunWriter {
       writeModelFiles(decoder, path.join(tmp, "decoder"));
       if (variance) writeModelFiles(variance, path.join(tmp, VARIANCE_FOLDER));
       writeFileAtomic(path.join(tmp, "optimizer.bin"), new Uint8Array(optimizerData.buffer));
+      for (const [name, bytes] of Object.entries(extraFiles)) {
+        writeFileAtomic(path.join(tmp, name), bytes);
+      }
       writeJsonAtomic(path.join(tmp, "state.json"), {
         epoch: history.length,
         history,
@@ -465,7 +480,8 @@ export function hasCheckpoint(folder: string): boolean {
 export async function loadCheckpoint(
   run: LoadedRun,
   optimizer: tf.Optimizer,
-): Promise<{ model: Autoencoder; history: EpochRecord[] }> {
+  options: { extraFiles?: readonly string[] } = {},
+): Promise<{ model: Autoencoder; history: EpochRecord[]; extraFiles: Record<string, Buffer> }> {
   // Model, state and optimizer bytes from one version of the folder (see readCompleteFolder).
   const checkpoint = await readCompleteFolder(
     path.join(run.folder, "checkpoint"),
@@ -476,7 +492,17 @@ export async function loadCheckpoint(
         adamAccumulators?: [number, number];
       };
       const bytes = fs.readFileSync(path.join(folder, "optimizer.bin"));
-      return { folder, state, bytes, model: await loadAutoencoderFrom(folder) };
+      const extraFiles: Record<string, Buffer> = {};
+      for (const name of options.extraFiles ?? []) {
+        const file = path.join(folder, name);
+        if (!fs.existsSync(file)) {
+          throw new RunError(
+            `Checkpoint ${folder} has no ${name}: it was not written by the trainer that resumes it. Start the run again under a new name.`,
+          );
+        }
+        extraFiles[name] = fs.readFileSync(file);
+      }
+      return { folder, state, bytes, extraFiles, model: await loadAutoencoderFrom(folder) };
     },
     (stale) => stale.model.dispose(),
   );
@@ -485,7 +511,7 @@ export async function loadCheckpoint(
       `Run "${run.record.name}" has no checkpoint: it stopped before finishing its first epoch.`,
     );
   }
-  const { folder, state, bytes, model } = checkpoint;
+  const { folder, state, bytes, model, extraFiles } = checkpoint;
   const data = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
@@ -506,5 +532,5 @@ export async function loadCheckpoint(
   await optimizer.setWeights(named);
   tf.dispose(named.map((n) => n.tensor));
   if (state.adamAccumulators) writeAdamAccumulators(optimizer, state.adamAccumulators);
-  return { model, history: state.history };
+  return { model, history: state.history, extraFiles };
 }

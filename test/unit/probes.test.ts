@@ -97,15 +97,19 @@ test("train→test neighbours equal a brute-force search (ties by the smaller in
   );
 });
 
-test("k-NN vote: majority wins; a tie goes to the class of the nearest neighbour", () => {
+test("k-NN vote: majority wins; a tie goes to the smallest label, as sklearn's KNeighborsClassifier", () => {
   // One-dimensional: training points at 0 (class 0), 1 (class 1), 2 (class 1), 10 (class 2).
+  // Expected classes are sklearn 1.9.1's: KNeighborsClassifier(n_neighbors=k).fit(X, y).predict.
   const train = { points: Float32Array.of(0, 1, 2, 10), labels: Uint8Array.of(0, 1, 1, 2), n: 4 };
   // Query 0.2 with k = 3: neighbours 0 (c0), 1 (c1), 2 (c1): majority c1.
   assert.deepEqual(Array.from(knnPredict(train, Float32Array.of(0.2), 1, 1, { k: 3 })), [1]);
-  // Query 0.4 with k = 2: neighbours 0 (c0) and 1 (c1): a tie, the nearest (c0) wins.
+  // Query 0.4 with k = 2: neighbours 0 (c0) and 1 (c1): a tie, the smallest label (c0) wins.
   assert.deepEqual(Array.from(knnPredict(train, Float32Array.of(0.4), 1, 1, { k: 2 })), [0]);
-  // Query 0.6 with k = 2: nearest is 1 (c1).
-  assert.deepEqual(Array.from(knnPredict(train, Float32Array.of(0.6), 1, 1, { k: 2 })), [1]);
+  // Query 0.6 with k = 2: the nearest is 1 (c1), but the tie still goes to c0 (sklearn: [0]).
+  assert.deepEqual(Array.from(knnPredict(train, Float32Array.of(0.6), 1, 1, { k: 2 })), [0]);
+  // Labels 5 (nearest) and 3 tied: 3 (sklearn: [3]).
+  const far = { points: Float32Array.of(0, 1), labels: Uint8Array.of(5, 3), n: 2 };
+  assert.deepEqual(Array.from(knnPredict(far, Float32Array.of(0.1), 1, 1, { k: 2 })), [3]);
 });
 
 test("linear probe: converges to a stationary point of the regularised objective; stronger C fits tighter", () => {
