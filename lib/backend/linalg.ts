@@ -7,6 +7,8 @@
 import { activeNativeBackend } from "./native/binding";
 import { Float64Ops } from "./native/float64";
 
+export { forEachGramBlock } from "./native/float64";
+
 export type Float64Accelerator = Pick<
   Float64Ops,
   "centredGram" | "symmetricEigen" | "pairwiseDots"

@@ -11,7 +11,7 @@
  * Labels and assignments are any integer arrays (Uint8Array, Int32Array, number[]); their values
  * need not be 0..k-1.
  */
-import { float64Accelerator } from "../backend/linalg";
+import { float64Accelerator, forEachGramBlock } from "../backend/linalg";
 import { createRng, permutation } from "../random";
 import { checkPoints, LatentInputError } from "./check";
 
@@ -293,25 +293,17 @@ function addPairDistancesNative(
     for (let t = 0; t < dim; t++) s += points[i * dim + t] * points[i * dim + t];
     norms[i] = s;
   }
-  const dots = native.pairwiseDots(points, n, dim);
-  try {
-    for (let i0 = 0; i0 < n; i0 += NATIVE_BLOCK_ROWS) {
-      const i1 = Math.min(n, i0 + NATIVE_BLOCK_ROWS);
-      const block = dots.block(i0, i1, i0);
-      const width = n - i0;
-      for (let i = i0; i < i1; i++) {
-        const row = (i - i0) * width - i0;
-        const own = codes[i];
-        for (let j = i + 1; j < n; j++) {
-          const distance = Math.sqrt(Math.max(0, norms[i] + norms[j] - 2 * block[row + j]));
-          sums[i * k + codes[j]] += distance;
-          sums[j * k + own] += distance;
-        }
+  forEachGramBlock(native, points, n, dim, NATIVE_BLOCK_ROWS, (i0, i1, block, width) => {
+    for (let i = i0; i < i1; i++) {
+      const row = (i - i0) * width - i0;
+      const own = codes[i];
+      for (let j = i + 1; j < n; j++) {
+        const distance = Math.sqrt(Math.max(0, norms[i] + norms[j] - 2 * block[row + j]));
+        sums[i * k + codes[j]] += distance;
+        sums[j * k + own] += distance;
       }
     }
-  } finally {
-    dots.dispose();
-  }
+  });
 }
 
 /**

@@ -9,7 +9,7 @@
  * TensorFlow engine the dot products come from its float64 MatMul, one block of rows at a time
  * (10,000 × 784: seconds instead of a minute), and only the candidate lists are kept here.
  */
-import { float64Accelerator } from "../backend/linalg";
+import { float64Accelerator, forEachGramBlock } from "../backend/linalg";
 import { checkNeighborCount, checkPoints } from "./check";
 
 export interface Neighbors {
@@ -67,25 +67,17 @@ export function nearestNeighbors(
 
   const native = float64Accelerator();
   if (native) {
-    const dots = native.pairwiseDots(points, n, dim);
-    try {
-      for (let i0 = 0; i0 < n; i0 += NATIVE_BLOCK_ROWS) {
-        const i1 = Math.min(n, i0 + NATIVE_BLOCK_ROWS);
-        const block = dots.block(i0, i1, i0);
-        const width = n - i0;
-        for (let i = i0; i < i1; i++) {
-          const row = (i - i0) * width - i0;
-          const ni = norms[i];
-          for (let j = i + 1; j < n; j++) {
-            const d = Math.max(0, ni + norms[j] - 2 * block[row + j]);
-            offer(i, d, j);
-            offer(j, d, i);
-          }
+    forEachGramBlock(native, points, n, dim, NATIVE_BLOCK_ROWS, (i0, i1, block, width) => {
+      for (let i = i0; i < i1; i++) {
+        const row = (i - i0) * width - i0;
+        const ni = norms[i];
+        for (let j = i + 1; j < n; j++) {
+          const d = Math.max(0, ni + norms[j] - 2 * block[row + j]);
+          offer(i, d, j);
+          offer(j, d, i);
         }
       }
-    } finally {
-      dots.dispose();
-    }
+    });
   }
 
   for (let i0 = 0; native === null && i0 < n; i0 += BLOCK_ROWS) {

@@ -32,6 +32,7 @@ import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { listNotebooks } from "../../lib/notebook-runner";
 import { projectPath } from "../../lib/paths";
+import { CHROMIUM, CHROMIUM_ARGS, jupyterTestEnv } from "../helpers/browser";
 
 const NOTEBOOK = "01-data-exploration.ipynb";
 const NOTEBOOK_IN_ROOT = `notebooks/${NOTEBOOK}`;
@@ -54,17 +55,6 @@ const FIGURES: Record<string, number> = {
   "10-generation.ipynb": 6,
   "11-sweeps.ipynb": 3,
 };
-const CHROMIUM = "/usr/bin/chromium";
-/** Headless Chromium as the house runs it: nothing in the background, no GPU. */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const JUPYTER = projectPath(".venv", "bin", "jupyter");
 const TSLAB = projectPath("node_modules", ".bin", "tslab");
 const ARTIFACTS = projectPath("test-artifacts", "browser");
@@ -273,17 +263,7 @@ async function startLab(
       cwd: root,
       detached: true, // a process group of its own, stopped as a whole in stopServer
       stdio: ["ignore", logFd, logFd],
-      env: {
-        ...process.env,
-        AE_QUICK: "1",
-        // The venv's kernels and lab extensions come first; nothing from the user's Jupyter setup.
-        JUPYTER_PATH: projectPath(".venv", "share", "jupyter"),
-        JUPYTER_CONFIG_DIR: path.join(state, "config"),
-        JUPYTER_DATA_DIR: path.join(state, "data"),
-        JUPYTER_RUNTIME_DIR: path.join(state, "runtime"),
-        JUPYTERLAB_SETTINGS_DIR: path.join(state, "settings"),
-        JUPYTERLAB_WORKSPACES_DIR: path.join(state, "workspaces"),
-      },
+      env: jupyterTestEnv(state),
     },
   );
   fs.closeSync(logFd);

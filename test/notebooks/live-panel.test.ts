@@ -25,8 +25,8 @@ import type { Autoencoder } from "../../lib/model/autoencoder";
 import { createRng } from "../../lib/random";
 import { useTestBackend } from "../helpers/backend";
 import { IMPORT_LIBRARY, removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
+import { CHROMIUM, CHROMIUM_ARGS, jupyterTestEnv } from "../helpers/browser";
 
-const CHROMIUM = "/usr/bin/chromium";
 const JUPYTER = projectPath(".venv", "bin", "jupyter");
 const ARTIFACTS = projectPath("test-artifacts", "browser");
 const PANEL = ".ae-live-panel";
@@ -180,16 +180,7 @@ async function startLab(root: string, started: (server: ChildProcess) => void) {
       cwd: root,
       detached: true,
       stdio: ["ignore", logFd, logFd],
-      env: {
-        ...process.env,
-        AE_QUICK: "1",
-        JUPYTER_PATH: projectPath(".venv", "share", "jupyter"),
-        JUPYTER_CONFIG_DIR: path.join(state, "config"),
-        JUPYTER_DATA_DIR: path.join(state, "data"),
-        JUPYTER_RUNTIME_DIR: path.join(state, "runtime"),
-        JUPYTERLAB_SETTINGS_DIR: path.join(state, "settings"),
-        JUPYTERLAB_WORKSPACES_DIR: path.join(state, "workspaces"),
-      },
+      env: jupyterTestEnv(state),
     },
   );
   fs.closeSync(logFd);
@@ -259,15 +250,7 @@ describe("live model panel in an exported page", () => {
     model = await loadRunModel(loadRun(runFolder));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+      args: CHROMIUM_ARGS,
     });
   });
 

@@ -54,6 +54,19 @@ export class Float64Ops {
     )[0].id;
   }
 
+  /** A float32 tensor cast to float64 (exact). */
+  private toDouble(x: number): number {
+    return this.op(
+      "Cast",
+      [x],
+      [
+        this.typeAttr("SrcT", this.binding.TF_FLOAT),
+        this.typeAttr("DstT", TF_DOUBLE),
+        this.attr("Truncate", this.binding.TF_ATTR_BOOL, false),
+      ],
+    )[0].id;
+  }
+
   /** The values of a float64 tensor. */
   private readDoubles(id: number): Float64Array {
     const bits = this.op(
@@ -82,15 +95,7 @@ export class Float64Ops {
           points.subarray(r0 * dim, (r0 + rows) * dim),
         );
         this.made.push(x);
-        const xd = this.op(
-          "Cast",
-          [x],
-          [
-            this.typeAttr("SrcT", b.TF_FLOAT),
-            this.typeAttr("DstT", TF_DOUBLE),
-            this.attr("Truncate", b.TF_ATTR_BOOL, false),
-          ],
-        )[0].id;
+        const xd = this.toDouble(x);
         const centred = this.op("Sub", [xd, meanId], [this.typeAttr("T", TF_DOUBLE)])[0].id;
         const gram = this.op(
           "MatMul",
@@ -147,15 +152,7 @@ export class Float64Ops {
     const b = this.binding;
     const x = b.createTensor([n, dim], b.TF_FLOAT, points);
     this.made.push(x);
-    const all = this.op(
-      "Cast",
-      [x],
-      [
-        this.typeAttr("SrcT", b.TF_FLOAT),
-        this.typeAttr("DstT", TF_DOUBLE),
-        this.attr("Truncate", b.TF_ATTR_BOOL, false),
-      ],
-    )[0].id;
+    const all = this.toDouble(x);
     const kept = this.made;
     this.made = [];
     const int32 = (values: number[]) => {
@@ -199,4 +196,28 @@ export interface PairwiseDots {
   /** Rows i0..i1 against rows j0..n: (i1 − i0) × (n − j0), row-major. */
   block(i0: number, i1: number, j0: number): Float64Array;
   dispose(): void;
+}
+
+/**
+ * Visit the upper triangle of the Gram matrix of `points` block by block: `visit(i0, i1, block,
+ * width)` gets rows i0..i1 against rows i0..n, row-major, width = n − i0, so the product of rows
+ * i and j ≥ i0 is block[(i − i0)·width + j − i0]. Native tensors are freed afterwards.
+ */
+export function forEachGramBlock(
+  ops: Pick<Float64Ops, "pairwiseDots">,
+  points: Float32Array,
+  n: number,
+  dim: number,
+  rowsPerBlock: number,
+  visit: (i0: number, i1: number, block: Float64Array, width: number) => void,
+): void {
+  const dots = ops.pairwiseDots(points, n, dim);
+  try {
+    for (let i0 = 0; i0 < n; i0 += rowsPerBlock) {
+      const i1 = Math.min(n, i0 + rowsPerBlock);
+      visit(i0, i1, dots.block(i0, i1, i0), n - i0);
+    }
+  } finally {
+    dots.dispose();
+  }
 }
