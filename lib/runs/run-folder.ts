@@ -29,6 +29,7 @@ import {
   writeJsonAtomic,
 } from "./atomic";
 import { captureModel, loadModelFiles, writeModelFiles } from "./model-files";
+import { takePidLock } from "./pid-lock";
 
 /**
  * How a run stands. "stopped": a sweep's scheduler (ASHA) stopped it early on purpose, as a poor
@@ -141,15 +142,6 @@ export function generateRunName(config: ExperimentConfig, now = new Date()): str
 export function runFolder(nameOrPath: string, runsDir = "runs"): string {
   if (nameOrPath.includes("/") || nameOrPath.includes(path.sep)) return path.resolve(nameOrPath);
   return projectPath(runsDir, checkRunName(nameOrPath));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** An open run folder owned by this process (holds the lock until close()). */
@@ -317,22 +309,14 @@ const LOCK_FILE = ".lock";
 
 function acquireLock(folder: string, name: string): void {
   const lock = path.join(folder, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const pid = Number(fs.readFileSync(lock, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new RunError(
-          `Run "${name}" is in use by process ${pid} (lock ${lock}). Wait for it to finish, stop it, or use another --run name.`,
-        );
-      }
-      fs.rmSync(lock, { force: true }); // stale: its process is gone
-    }
-  }
-  throw new RunError(`Could not take the lock ${lock}: another process keeps creating it.`);
+  takePidLock(lock, {
+    inUse: (pid) =>
+      new RunError(
+        `Run "${name}" is in use by process ${pid} (lock ${lock}). Wait for it to finish, stop it, or use another --run name.`,
+      ),
+    contended: () =>
+      new RunError(`Could not take the lock ${lock}: another process keeps creating it.`),
+  });
 }
 
 /** history.json and history.csv. */

@@ -21,6 +21,7 @@ import { AutoencoderLabError } from "../errors";
 import { projectPath } from "../paths";
 import { readJson, writeJsonAtomic } from "../runs/atomic";
 import { presetConfig, trialCount, type SweepSpec } from "./spec";
+import { takePidLock } from "../runs/pid-lock";
 
 /** A sweep could not run: Ray missing, the name taken, the driver failed, or it was interrupted. */
 export class SweepError extends AutoencoderLabError {}
@@ -108,34 +109,16 @@ export function sweepPython(): string {
   return projectPath(".venv", "bin", "python");
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function takeLock(folder: string, name: string): () => void {
   const lock = path.join(folder, ".sweep.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
-      return () => fs.rmSync(lock, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const pid = Number(fs.readFileSync(lock, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new SweepError(
-          `A sweep named "${name}" is already running (process ${pid}, lock ${lock}). ` +
-            `Wait for it, stop it, or give this sweep another name.`,
-        );
-      }
-      fs.rmSync(lock, { force: true }); // stale: its process is gone
-    }
-  }
-  throw new SweepError(`Could not take the sweep lock ${lock}.`);
+  return takePidLock(lock, {
+    inUse: (pid) =>
+      new SweepError(
+        `A sweep named "${name}" is already running (process ${pid}, lock ${lock}). ` +
+          `Wait for it, stop it, or give this sweep another name.`,
+      ),
+    contended: () => new SweepError(`Could not take the sweep lock ${lock}.`),
+  });
 }
 
 function canonical(value: unknown): string {

@@ -21,6 +21,7 @@ import {
   RunWriter,
   withoutStack,
   type Audience,
+  type RunRecord,
 } from "../runs/run-folder";
 import { evaluateReconstruction } from "./evaluate";
 import {
@@ -133,6 +134,17 @@ function resumeConfig(
   });
 }
 
+/** What run.json records about the data a run trained on (file paths relative to the project). */
+export function datasetRecord(data: PreparedDataset): RunRecord["dataset"] {
+  return {
+    name: data.name,
+    files: data.files.map(displayPath),
+    train: data.train.count,
+    validation: data.validation.count,
+    test: data.test.count,
+  };
+}
+
 /** Train (or resume) a run as the config says, evaluate it, and save everything in its folder. */
 export async function runExperiment(
   requested: ExperimentConfig,
@@ -156,13 +168,7 @@ export async function runExperiment(
     audience: options.audience,
     backend: describeBackend(backend),
     backendFallback: backend.skipped,
-    dataset: {
-      name: data.name,
-      files: data.files.map(displayPath),
-      train: data.train.count,
-      validation: data.validation.count,
-      test: data.test.count,
-    },
+    dataset: datasetRecord(data),
   });
   const optimizer = createOptimizer(config);
   let model: Autoencoder | null = null;

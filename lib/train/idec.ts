@@ -42,7 +42,6 @@ import {
 } from "../latent/dec";
 import { kmeans } from "../latent/kmeans";
 import type { Autoencoder } from "../model/autoencoder";
-import { displayPath } from "../paths";
 import { createRng, deriveSeed, permutation } from "../random";
 import { writeJsonAtomic } from "../runs/atomic";
 import {
@@ -56,6 +55,7 @@ import {
   type LoadedRun,
 } from "../runs/run-folder";
 import { encodeSet, evaluateReconstruction } from "./evaluate";
+import { datasetRecord } from "./experiment";
 import { reconstructionLoss } from "./losses";
 import { evaluateLosses, NonFiniteLossError, type EpochRecord } from "./trainer";
 
@@ -360,13 +360,7 @@ export async function fineTuneClustering(
     variant: true,
     derivedFrom: parentName,
     backend: describeBackend(backend),
-    dataset: {
-      name: data.name,
-      files: data.files.map(displayPath),
-      train: data.train.count,
-      validation: data.validation.count,
-      test: data.test.count,
-    },
+    dataset: datasetRecord(data),
   });
   const optimizer = tf.train.adam(config.dec.learningRate);
   let model: Autoencoder | null = null;

@@ -1,5 +1,6 @@
-// What the browser tests share: Debian's Chromium with the house flags, and a JupyterLab server
-// environment isolated from the user's own Jupyter setup.
+// What the browser tests share: Debian's Chromium with the house flags, a free loopback port, and
+// a JupyterLab server environment isolated from the user's own Jupyter setup.
+import * as net from "node:net";
 import * as path from "node:path";
 import { projectPath } from "../../lib/paths";
 
@@ -31,4 +32,16 @@ export function jupyterTestEnv(state: string): NodeJS.ProcessEnv {
     JUPYTERLAB_SETTINGS_DIR: path.join(state, "settings"),
     JUPYTERLAB_WORKSPACES_DIR: path.join(state, "workspaces"),
   };
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a test server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -26,13 +26,12 @@ import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { listNotebooks } from "../../lib/notebook-runner";
 import { projectPath } from "../../lib/paths";
-import { CHROMIUM, CHROMIUM_ARGS, jupyterTestEnv } from "../helpers/browser";
+import { CHROMIUM, CHROMIUM_ARGS, freePort, jupyterTestEnv } from "../helpers/browser";
 
 const NOTEBOOK = "01-data-exploration.ipynb";
 const NOTEBOOK_IN_ROOT = `notebooks/${NOTEBOOK}`;
@@ -131,17 +130,6 @@ async function step<T>(name: string, seconds: number, action: () => Promise<T>):
     clearTimeout(timer);
     log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The pids of every descendant of `pid`, read from /proc. */

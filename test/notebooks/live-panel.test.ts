@@ -12,7 +12,6 @@ import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
@@ -25,7 +24,7 @@ import type { Autoencoder } from "../../lib/model/autoencoder";
 import { createRng } from "../../lib/random";
 import { useTestBackend } from "../helpers/backend";
 import { IMPORT_LIBRARY, removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
-import { CHROMIUM, CHROMIUM_ARGS, jupyterTestEnv } from "../helpers/browser";
+import { CHROMIUM, CHROMIUM_ARGS, freePort, jupyterTestEnv } from "../helpers/browser";
 
 const JUPYTER = projectPath(".venv", "bin", "jupyter");
 const ARTIFACTS = projectPath("test-artifacts", "browser");
@@ -128,17 +127,6 @@ async function touchStroke(page: Page, cdp: CDPSession, points: [number, number]
     await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [at(p)] });
   }
   await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
