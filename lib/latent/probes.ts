@@ -24,9 +24,9 @@ import type { Figure } from "../plots/figure";
 import { lineFigure } from "../plots/line";
 import { THEME } from "../plots/theme";
 import { createRng, deriveSeed, permutation } from "../random";
-import { checkPoints, LatentInputError } from "./check";
+import { checkPoints, LatentInputError } from "../ml/check";
 import { pickRows } from "./codes";
-import { fitPca, pcaTransform } from "./pca";
+import { fitPca, pcaTransform } from "../ml/pca";
 
 /** A labelled set of points: n × dim row-major. */
 export interface LabelledPoints {

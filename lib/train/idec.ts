@@ -30,7 +30,7 @@ import {
   adjustedRandIndex,
   clusterAccuracy,
   normalizedMutualInfo,
-} from "../latent/cluster-metrics";
+} from "../ml/cluster-metrics";
 import { pickRows } from "../latent/codes";
 import { knnPredict } from "../latent/probes";
 import {
@@ -39,8 +39,8 @@ import {
   hardAssignments,
   softAssignment,
   targetDistribution,
-} from "../latent/dec";
-import { kmeans } from "../latent/kmeans";
+} from "../ml/dec";
+import { kmeans } from "../ml/kmeans";
 import type { Autoencoder } from "../model/autoencoder";
 import { createRng, deriveSeed, permutation } from "../random";
 import { writeJsonAtomic } from "../runs/atomic";
