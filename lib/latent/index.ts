@@ -1,7 +1,11 @@
-// Public API of lib/latent: re-exports only (one line per module).
+// Public API of lib/latent: re-exports only (one line per module). The numerics now live in
+// lib/ml (see lib/ml/index.ts); their names are re-exported here unchanged so that notebooks and
+// lib/index.ts keep the same surface.
 export { checkPoints, checkNeighborCount, LatentInputError } from "../ml/check";
 export { nearestNeighbors, type Neighbors } from "../ml/neighbors";
-export { knnLabelAccuracy, trustworthiness } from "../ml/trustworthiness";
+export { trustworthiness } from "../ml/trustworthiness";
+export { knnLabelAccuracy } from "../ml/knn";
+export { featureStandardizer } from "../ml/standardize";
 export * from "./codes";
 export * from "./embedding-cache";
 export * from "./probes";

@@ -26,11 +26,7 @@ import type { ImageSet, PreparedDataset } from "../data/types";
 import { pixelsPerImage } from "../data/types";
 import { AutoencoderLabError, ConfigError } from "../errors";
 import { clusterCodes } from "../latent/cluster-codes";
-import {
-  adjustedRandIndex,
-  clusterAccuracy,
-  normalizedMutualInfo,
-} from "../ml/cluster-metrics";
+import { adjustedRandIndex, clusterAccuracy, normalizedMutualInfo } from "../ml/cluster-metrics";
 import { pickRows } from "../latent/codes";
 import { knnPredict } from "../latent/probes";
 import {

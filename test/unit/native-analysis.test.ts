@@ -4,7 +4,7 @@
 // none).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { float64Accelerator } from "../../lib/backend/linalg";
+import { float64Accelerator } from "../../lib/ml/accelerator";
 import { initBackend } from "../../lib/backend/select";
 import { resolveConfig } from "../../lib/config";
 import { loadDataset } from "../../lib/data";

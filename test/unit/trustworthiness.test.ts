@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { knnLabelAccuracy, trustworthiness } from "../../lib/ml/trustworthiness";
+import { knnLabelAccuracy } from "../../lib/ml/knn";
+import { trustworthiness } from "../../lib/ml/trustworthiness";
 import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 

@@ -12,7 +12,8 @@ import {
   type Affinities,
 } from "../../lib/ml/tsne";
 import { nearestNeighbors } from "../../lib/ml/neighbors";
-import { knnLabelAccuracy, trustworthiness } from "../../lib/ml/trustworthiness";
+import { knnLabelAccuracy } from "../../lib/ml/knn";
+import { trustworthiness } from "../../lib/ml/trustworthiness";
 import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
