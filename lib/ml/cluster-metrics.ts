@@ -181,6 +181,11 @@ function entropy(counts: number[], n: number): number {
 
 export type NmiAverage = "arithmetic" | "geometric" | "min" | "max";
 
+export interface NmiOptions {
+  /** Normaliser of MI: the arithmetic (default, sklearn's), geometric mean, min or max of the two entropies. */
+  average?: NmiAverage;
+}
+
 /**
  * Normalised mutual information between classes and clusters, in [0, 1] (natural log; the base
  * cancels). `average` picks the normaliser of MI: the arithmetic mean of the two entropies
@@ -190,7 +195,7 @@ export type NmiAverage = "arithmetic" | "geometric" | "min" | "max";
 export function normalizedMutualInfo(
   labels: ArrayLike<number>,
   assignments: ArrayLike<number>,
-  options: { average?: NmiAverage } = {},
+  options: NmiOptions = {},
 ): number {
   const { classes, clusters, counts, n } = contingencyTable(labels, assignments);
   if (classes.length === clusters.length && (classes.length === 1 || classes.length === n)) {
@@ -263,7 +268,7 @@ export interface SilhouetteOptions {
    * engine computes the full score's dot products in float64 MatMul blocks, several times faster).
    */
   sampleSize?: number;
-  /** Seed of the sample (default 0). */
+  /** Seed of the sample (default 0; unused without sampleSize). */
   seed?: number;
 }
 
@@ -375,6 +380,11 @@ export interface ClusterMembers {
   atypicalDistances: Float64Array;
 }
 
+export interface ClusterMembersOptions {
+  /** Typical and atypical members listed per cluster (default 8; typically 4-16, a gallery row). */
+  count?: number;
+}
+
 /**
  * For each cluster 0..k-1 (k = centroids.length / dim), its most typical members (closest to the
  * centroid) and most atypical ones (farthest). Ties go to the smaller index. Empty clusters get
@@ -386,7 +396,7 @@ export function clusterMembers(
   dim: number,
   assignments: ArrayLike<number>,
   centroids: ArrayLike<number>,
-  options: { count?: number } = {},
+  options: ClusterMembersOptions = {},
 ): ClusterMembers[] {
   checkPoints(points, n, dim);
   const count = options.count ?? 8;

@@ -36,7 +36,9 @@ export {
   type ClusterAccuracy,
   type ClusterMembers,
   type ContingencyTable,
+  type ClusterMembersOptions,
   type NmiAverage,
+  type NmiOptions,
   type SilhouetteOptions,
 } from "./cluster-metrics";
 export {
@@ -81,6 +83,7 @@ export {
   tsneGradient,
   tsneWithStats,
   type Affinities,
+  type TsneAsyncOptions,
   type TsneOptions,
   type TsneResult,
   type TsneRun,

@@ -13,11 +13,14 @@ import { checkPoints, LatentInputError } from "./check";
 export interface KmeansOptions {
   /** Number of clusters, 1 ≤ k ≤ n. 10 for the ten digits. */
   k: number;
-  /** Independent seedings; the result with the lowest inertia is kept. Default 10 (sklearn's classic value). */
+  /**
+   * Independent seedings; the result with the lowest inertia is kept. Default 10 (sklearn's
+   * classic value); 1-20.
+   */
   restarts?: number;
   /** Seed of the whole run: restart r uses deriveSeed(seed, r). */
   seed: number;
-  /** Lloyd iterations per restart at most. Default 300. */
+  /** Lloyd iterations per restart at most. Default 300 (sklearn); most runs settle in 10-100. */
   maxIterations?: number;
   /**
    * Stop when the squared centroid shift summed over clusters is at most tolerance × the mean
@@ -27,7 +30,10 @@ export interface KmeansOptions {
   tolerance?: number;
   /** Candidates tried per k-means++ step. Default 2 + ⌊ln k⌋ (sklearn). 1 = plain k-means++. */
   localTrials?: number;
-  /** Keep the inertia after every iteration of the winning restart (costs one pass per iteration). */
+  /**
+   * Keep the inertia after every iteration of the winning restart (costs one pass per
+   * iteration). Default false.
+   */
   history?: boolean;
 }
 
