@@ -83,6 +83,19 @@ export function expandedSquaredDistance(
 }
 
 /**
+ * Σ (a − b)² over the dim coordinates of the points starting at offsets a and b: the direct
+ * squared distance, in coordinate order.
+ */
+export function differenceSquared(points: Float32Array, a: number, b: number, dim: number): number {
+  let s = 0;
+  for (let t = 0; t < dim; t++) {
+    const d = points[a + t] - points[b + t];
+    s += d * d;
+  }
+  return s;
+}
+
+/**
  * Walk the squared distances between the n × dim points (row-major) block by block; see
  * DistanceBlockOptions for which pairs and how. Time n²·dim/2 multiply-adds for the full walk,
  * m·n·dim for m query rows; memory one block.
@@ -94,15 +107,94 @@ export function forEachDistanceBlock(
   visit: DistanceBlockVisitor,
   options: DistanceBlockOptions = {},
 ): void {
-  const arithmetic = options.arithmetic ?? "expansion";
+  const fill =
+    (options.arithmetic ?? "expansion") === "expansion"
+      ? expansionRow(points, dim, squaredNorms(points, n, dim))
+      : differenceRow(points, dim);
   if (options.rows !== undefined) {
-    queryBlocks(points, n, dim, Int32Array.from(options.rows), arithmetic, visit);
+    queryBlocks(Int32Array.from(options.rows), n, fill, visit);
     return;
   }
   const accelerator = options.accelerate ? float64Accelerator() : null;
   if (accelerator) acceleratedBlocks(accelerator, points, n, dim, visit);
-  else if (arithmetic === "expansion") expansionBlocks(points, n, dim, visit);
-  else differenceBlocks(points, n, dim, visit);
+  else upperTriangleBlocks(n, fill, visit);
+}
+
+/** Writes the squared distances of point i to points j0..j1 − 1 at out[offset + j]. */
+type RowFill = (i: number, j0: number, j1: number, out: Float64Array, offset: number) => void;
+
+/** The expansion, four columns at a time: each coordinate of row i, loaded once, feeds four. */
+function expansionRow(points: Float32Array, dim: number, norms: Float64Array): RowFill {
+  return (i, j0, j1, out, offset) => {
+    const a = i * dim;
+    const ni = norms[i];
+    let j = j0;
+    for (; j + 3 < j1; j += 4) {
+      const b0 = j * dim;
+      const b1 = b0 + dim;
+      const b2 = b1 + dim;
+      const b3 = b2 + dim;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = 0; t < dim; t++) {
+        const x = points[a + t];
+        s0 += x * points[b0 + t];
+        s1 += x * points[b1 + t];
+        s2 += x * points[b2 + t];
+        s3 += x * points[b3 + t];
+      }
+      out[offset + j] = ni + norms[j] - 2 * s0;
+      out[offset + j + 1] = ni + norms[j + 1] - 2 * s1;
+      out[offset + j + 2] = ni + norms[j + 2] - 2 * s2;
+      out[offset + j + 3] = ni + norms[j + 3] - 2 * s3;
+    }
+    for (; j < j1; j++) out[offset + j] = expandedSquaredDistance(points, dim, norms, i, j);
+  };
+}
+
+/** Direct differences. */
+function differenceRow(points: Float32Array, dim: number): RowFill {
+  return (i, j0, j1, out, offset) => {
+    for (let j = j0; j < j1; j++)
+      out[offset + j] = differenceSquared(points, i * dim, j * dim, dim);
+  };
+}
+
+/** The upper triangle in square blocks of BLOCK_ROWS: row blocks, then column blocks from it. */
+function upperTriangleBlocks(n: number, fill: RowFill, visit: DistanceBlockVisitor): void {
+  const block = new Float64Array(BLOCK_ROWS * BLOCK_ROWS);
+  for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
+    const i1 = Math.min(n, i0 + BLOCK_ROWS);
+    for (let j0 = i0; j0 < n; j0 += BLOCK_ROWS) {
+      const j1 = Math.min(n, j0 + BLOCK_ROWS);
+      const width = j1 - j0;
+      for (let i = i0; i < i1; i++)
+        fill(i, j0 === i0 ? i + 1 : j0, j1, block, (i - i0) * width - j0);
+      visit(i0, i1, j0, j1, block);
+    }
+  }
+}
+
+/** Each query row against every point (itself included), in blocks of BLOCK_ROWS × BLOCK_ROWS. */
+function queryBlocks(
+  rows: Int32Array,
+  n: number,
+  fill: RowFill,
+  visit: DistanceBlockVisitor,
+): void {
+  const m = rows.length;
+  const block = new Float64Array(BLOCK_ROWS * BLOCK_ROWS);
+  for (let q0 = 0; q0 < m; q0 += BLOCK_ROWS) {
+    const q1 = Math.min(m, q0 + BLOCK_ROWS);
+    for (let j0 = 0; j0 < n; j0 += BLOCK_ROWS) {
+      const j1 = Math.min(n, j0 + BLOCK_ROWS);
+      const width = j1 - j0;
+      for (let q = q0; q < q1; q++) fill(rows[q], j0, j1, block, (q - q0) * width - j0);
+      visit(q0, q1, j0, j1, block);
+    }
+  }
 }
 
 /** The upper triangle from the accelerator's Gram blocks: rows i0..i1 against i0..n. */
@@ -129,123 +221,5 @@ function acceleratedBlocks(
     }
   } finally {
     dots.dispose();
-  }
-}
-
-/** The upper triangle by the expansion, four columns at a time. */
-function expansionBlocks(
-  points: Float32Array,
-  n: number,
-  dim: number,
-  visit: DistanceBlockVisitor,
-): void {
-  const norms = squaredNorms(points, n, dim);
-  const block = new Float64Array(BLOCK_ROWS * BLOCK_ROWS);
-  for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
-    const i1 = Math.min(n, i0 + BLOCK_ROWS);
-    for (let j0 = i0; j0 < n; j0 += BLOCK_ROWS) {
-      const j1 = Math.min(n, j0 + BLOCK_ROWS);
-      const width = j1 - j0;
-      for (let i = i0; i < i1; i++) {
-        const a = i * dim;
-        const ni = norms[i];
-        const row = (i - i0) * width - j0;
-        let j = j0 === i0 ? i + 1 : j0;
-        // Four columns at a time: each coordinate of row i, loaded once, feeds four products.
-        for (; j + 3 < j1; j += 4) {
-          const b0 = j * dim;
-          const b1 = b0 + dim;
-          const b2 = b1 + dim;
-          const b3 = b2 + dim;
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          for (let t = 0; t < dim; t++) {
-            const x = points[a + t];
-            s0 += x * points[b0 + t];
-            s1 += x * points[b1 + t];
-            s2 += x * points[b2 + t];
-            s3 += x * points[b3 + t];
-          }
-          block[row + j] = ni + norms[j] - 2 * s0;
-          block[row + j + 1] = ni + norms[j + 1] - 2 * s1;
-          block[row + j + 2] = ni + norms[j + 2] - 2 * s2;
-          block[row + j + 3] = ni + norms[j + 3] - 2 * s3;
-        }
-        for (; j < j1; j++) {
-          const b = j * dim;
-          let s = 0;
-          for (let t = 0; t < dim; t++) s += points[a + t] * points[b + t];
-          block[row + j] = ni + norms[j] - 2 * s;
-        }
-      }
-      visit(i0, i1, j0, j1, block);
-    }
-  }
-}
-
-/** Σ (a − b)² of the points at offsets a and b. */
-function differenceSquared(points: Float32Array, a: number, b: number, dim: number): number {
-  let s = 0;
-  for (let t = 0; t < dim; t++) {
-    const d = points[a + t] - points[b + t];
-    s += d * d;
-  }
-  return s;
-}
-
-/** The upper triangle by direct differences. */
-function differenceBlocks(
-  points: Float32Array,
-  n: number,
-  dim: number,
-  visit: DistanceBlockVisitor,
-): void {
-  const block = new Float64Array(BLOCK_ROWS * BLOCK_ROWS);
-  for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
-    const i1 = Math.min(n, i0 + BLOCK_ROWS);
-    for (let j0 = i0; j0 < n; j0 += BLOCK_ROWS) {
-      const j1 = Math.min(n, j0 + BLOCK_ROWS);
-      const width = j1 - j0;
-      for (let i = i0; i < i1; i++) {
-        const row = (i - i0) * width - j0;
-        for (let j = j0 === i0 ? i + 1 : j0; j < j1; j++) {
-          block[row + j] = differenceSquared(points, i * dim, j * dim, dim);
-        }
-      }
-      visit(i0, i1, j0, j1, block);
-    }
-  }
-}
-
-/** Each query row against every point (itself included). */
-function queryBlocks(
-  points: Float32Array,
-  n: number,
-  dim: number,
-  rows: Int32Array,
-  arithmetic: DistanceArithmetic,
-  visit: DistanceBlockVisitor,
-): void {
-  const m = rows.length;
-  const norms = arithmetic === "expansion" ? squaredNorms(points, n, dim) : null;
-  const block = new Float64Array(BLOCK_ROWS * BLOCK_ROWS);
-  for (let q0 = 0; q0 < m; q0 += BLOCK_ROWS) {
-    const q1 = Math.min(m, q0 + BLOCK_ROWS);
-    for (let j0 = 0; j0 < n; j0 += BLOCK_ROWS) {
-      const j1 = Math.min(n, j0 + BLOCK_ROWS);
-      const width = j1 - j0;
-      for (let q = q0; q < q1; q++) {
-        const i = rows[q];
-        const row = (q - q0) * width - j0;
-        for (let j = j0; j < j1; j++) {
-          block[row + j] = norms
-            ? expandedSquaredDistance(points, dim, norms, i, j)
-            : differenceSquared(points, i * dim, j * dim, dim);
-        }
-      }
-      visit(q0, q1, j0, j1, block);
-    }
   }
 }

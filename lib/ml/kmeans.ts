@@ -9,6 +9,7 @@
  */
 import { createRng, deriveSeed, type Rng } from "../random";
 import { checkPoints, LatentInputError } from "./check";
+import { differenceSquared } from "./distances";
 
 export interface KmeansOptions {
   /** Number of clusters, 1 ≤ k ≤ n. 10 for the ten digits. */
@@ -89,8 +90,6 @@ export function kmeans(
     throw new LatentInputError(`kmeans: seed = ${seed} must be a finite number.`);
   }
 
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) norms[i] = squaredNorm(points, i * dim, dim);
   const shiftTolerance = tolerance * meanVariance(points, n, dim);
 
   let best: RestartResult | null = null;
@@ -136,12 +135,6 @@ function checkPositiveInteger(name: string, value: number): void {
   }
 }
 
-function squaredNorm(points: Float32Array, base: number, dim: number): number {
-  let s = 0;
-  for (let t = 0; t < dim; t++) s += points[base + t] * points[base + t];
-  return s;
-}
-
 function meanVariance(points: Float32Array, n: number, dim: number): number {
   const mean = new Float64Array(dim);
   const meanSq = new Float64Array(dim);
@@ -174,16 +167,6 @@ function pointToCentroid(
   return s;
 }
 
-/** Squared Euclidean distance between points i and j. */
-function pointToPoint(points: Float32Array, a: number, b: number, dim: number): number {
-  let s = 0;
-  for (let t = 0; t < dim; t++) {
-    const d = points[a + t] - points[b + t];
-    s += d * d;
-  }
-  return s;
-}
-
 /**
  * Greedy k-means++: the first centre uniformly at random, every next one by sampling
  * `trials` candidates with probability ∝ squared distance to the nearest chosen centre and
@@ -201,7 +184,7 @@ function kmeansPlusPlus(
   const first = rng.int(n);
   for (let t = 0; t < dim; t++) centroids[t] = points[first * dim + t];
   const closest = new Float64Array(n);
-  for (let i = 0; i < n; i++) closest[i] = pointToPoint(points, i * dim, first * dim, dim);
+  for (let i = 0; i < n; i++) closest[i] = differenceSquared(points, i * dim, first * dim, dim);
   const cumulative = new Float64Array(n);
   const candidateDist = new Float64Array(n);
   const bestDist = new Float64Array(n);
@@ -220,7 +203,7 @@ function kmeansPlusPlus(
       const cbase = candidate * dim;
       let candidatePotential = 0;
       for (let i = 0; i < n; i++) {
-        const d = Math.min(closest[i], pointToPoint(points, i * dim, cbase, dim));
+        const d = Math.min(closest[i], differenceSquared(points, i * dim, cbase, dim));
         candidateDist[i] = d;
         candidatePotential += d;
       }
