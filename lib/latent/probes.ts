@@ -89,9 +89,11 @@ const QUERY_BLOCK_VALUES = 2_600_000;
 
 /**
  * The k nearest training points of every query (Euclidean), queries ≠ references.
- * lib/latent/neighbors.ts answers the self-neighbour question (each point among the others); a
+ * lib/ml/neighbors.ts answers the self-neighbour question (each point among the others); a
  * classifier needs test → train neighbours, so this variant lives here, computed blockwise with
- * ‖r‖² − 2 q·r (‖q‖² is the same for a whole row, so it does not change the ranking).
+ * ‖r‖² − 2 q·r (‖q‖² is the same for a whole row, so it does not change the ranking). The dot
+ * products are tfjs float32 matrix products on the active backend, not lib/ml/distances.ts's
+ * float64 sums: the probe accuracies are defined by this arithmetic.
  * Returns nQuery × k indices into the training set, nearest first (ties: smaller index).
  */
 export function nearestTrainNeighbors(

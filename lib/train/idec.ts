@@ -4,7 +4,7 @@
  *
  * Start: the parent run's model; centroids μ from k-means on its training codes (config.dec.init).
  * Then, every config.dec.updateInterval steps (T), the soft assignments Q of the whole training
- * split are computed and the target P is sharpened from them (lib/latent/dec.ts); between updates
+ * split are computed and the target P is sharpened from them (lib/ml/dec.ts); between updates
  * Adam minimises γ·KL(P ‖ Q) (+ the reconstruction loss for IDEC) over batches, moving the encoder
  * and the centroids together. Training stops when fewer than config.dec.tolerance of the training
  * images changed cluster between two updates, or after config.dec.maxEpochs passes.
