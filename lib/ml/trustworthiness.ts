@@ -6,8 +6,10 @@
  * i's neighbours in the original space. 1 = every embedding neighbour is a true neighbour.
  *
  * Memory stays O(n·k): the original-space ranks are counted pair by pair over the blocks of
- * ./distances.ts (each pair once, for both points), never from an n × n matrix.
+ * ./distances.ts (each pair once, for both points), never from an n × n matrix; with a float64
+ * accelerator registered (the native engine) the blocks' dot products are its MatMul.
  */
+import { float64Accelerator } from "./accelerator";
 import { checkNeighborCount, checkPoints, LatentInputError } from "./check";
 import { expandedSquaredDistance, forEachDistanceBlock, squaredNorms } from "./distances";
 import { nearestNeighbors } from "./neighbors";
@@ -35,21 +37,19 @@ export function trustworthiness(
   }
   const lowNeighbors = nearestNeighbors(low, n, lowDim, k).indices;
 
-  // The squared original-space distance to each embedding neighbour, with the arithmetic of the
-  // distance blocks below, so equal distances compare equal.
-  const norms = squaredNorms(high, n, highDim);
-  const targets = new Float64Array(n * k);
-  const farthest = new Float64Array(n);
-  const ranks = new Int32Array(n * k).fill(1);
-  for (let i = 0; i < n; i++) {
-    farthest[i] = -Infinity;
-    for (let r = 0; r < k; r++) {
-      const j = lowNeighbors[i * k + r];
-      const d = expandedSquaredDistance(high, highDim, norms, i, j);
-      targets[i * k + r] = d;
-      if (d > farthest[i]) farthest[i] = d;
-    }
+  // With an accelerator (the native engine) both walks below take their distances from its
+  // blocks, whose rounding differs from JavaScript's: the targets are then read from the same
+  // blocks as the ranks, so equal distances still compare equal.
+  const accelerate = float64Accelerator() !== null;
+  const targets = accelerate
+    ? blockTargets(high, n, highDim, lowNeighbors, k)
+    : directTargets(high, n, highDim, lowNeighbors, k);
+  const farthest = new Float64Array(n).fill(-Infinity);
+  for (let e = 0; e < n * k; e++) {
+    const i = Math.floor(e / k);
+    if (targets[e] > farthest[i]) farthest[i] = targets[e];
   }
+  const ranks = new Int32Array(n * k).fill(1);
   // rank(i, j) = 1 + #{m ≠ i : d(i,m) < d(i,j), or equal and m < j}: each pair's distance is
   // computed once (upper triangle) and counted for both points. Only m no farther than i's
   // farthest target can count, and few are.
@@ -61,20 +61,87 @@ export function trustworthiness(
       if (d < t || (d === t && m < lowNeighbors[base + r])) ranks[base + r]++;
     }
   };
-  // JavaScript arithmetic only (no accelerator): the ranks compare block entries with the targets
-  // above for exact equality.
-  forEachDistanceBlock(high, n, highDim, (i0, i1, j0, j1, block) => {
-    const width = j1 - j0;
-    for (let i = i0; i < i1; i++) {
-      const row = (i - i0) * width - j0;
-      for (let j = Math.max(j0, i + 1); j < j1; j++) {
-        const d = block[row + j];
-        count(i, j, d);
-        count(j, i, d);
+  forEachDistanceBlock(
+    high,
+    n,
+    highDim,
+    (i0, i1, j0, j1, block) => {
+      const width = j1 - j0;
+      for (let i = i0; i < i1; i++) {
+        const row = (i - i0) * width - j0;
+        for (let j = Math.max(j0, i + 1); j < j1; j++) {
+          const d = block[row + j];
+          count(i, j, d);
+          count(j, i, d);
+        }
       }
-    }
-  });
+    },
+    { accelerate },
+  );
   let penalty = 0;
   for (let e = 0; e < n * k; e++) if (ranks[e] > k) penalty += ranks[e] - k;
   return 1 - (penalty * 2) / (n * k * (2 * n - 3 * k - 1));
+}
+
+/** d(i, j) for each embedding neighbour j of i, in the JavaScript blocks' arithmetic. */
+function directTargets(
+  high: Float32Array,
+  n: number,
+  highDim: number,
+  lowNeighbors: Int32Array,
+  k: number,
+): Float64Array {
+  const norms = squaredNorms(high, n, highDim);
+  const targets = new Float64Array(n * k);
+  for (let e = 0; e < n * k; e++) {
+    targets[e] = expandedSquaredDistance(high, highDim, norms, Math.floor(e / k), lowNeighbors[e]);
+  }
+  return targets;
+}
+
+/**
+ * d(i, j) for each embedding neighbour j of i, read from the accelerated walk's own blocks (one
+ * extra walk). The walk gives each pair once, as (min, max): a target j > i is read in row i, a
+ * target j < i in row j, through the list of the points that have row j as a target.
+ */
+function blockTargets(
+  high: Float32Array,
+  n: number,
+  highDim: number,
+  lowNeighbors: Int32Array,
+  k: number,
+): Float64Array {
+  const targets = new Float64Array(n * k);
+  // below[start[j] .. start[j + 1]): the entries e = i·k + r with lowNeighbors[e] = j < i.
+  const start = new Int32Array(n + 1);
+  for (let e = 0; e < n * k; e++) {
+    if (lowNeighbors[e] < Math.floor(e / k)) start[lowNeighbors[e] + 1]++;
+  }
+  for (let j = 0; j < n; j++) start[j + 1] += start[j];
+  const below = new Int32Array(start[n]);
+  const next = start.slice(0, n);
+  for (let e = 0; e < n * k; e++) {
+    if (lowNeighbors[e] < Math.floor(e / k)) below[next[lowNeighbors[e]]++] = e;
+  }
+  forEachDistanceBlock(
+    high,
+    n,
+    highDim,
+    (i0, i1, j0, j1, block) => {
+      const width = j1 - j0;
+      for (let i = i0; i < i1; i++) {
+        const row = (i - i0) * width - j0;
+        for (let r = 0; r < k; r++) {
+          const j = lowNeighbors[i * k + r];
+          if (j > i && j >= j0 && j < j1) targets[i * k + r] = block[row + j];
+        }
+        for (let b = start[i]; b < start[i + 1]; b++) {
+          const owner = Math.floor(below[b] / k);
+          if (owner >= j0 && owner < j1) targets[below[b]] = block[row + owner];
+        }
+      }
+    },
+    { accelerate: true },
+  );
+  return targets;
 }

@@ -18,6 +18,7 @@ import {
 import { symmetricEigen } from "../../lib/ml/eigen";
 import { nearestNeighbors } from "../../lib/ml/neighbors";
 import { fitPca } from "../../lib/ml/pca";
+import { trustworthiness } from "../../lib/ml/trustworthiness";
 import { createRng } from "../../lib/random";
 
 function randomPoints(n: number, dim: number, seed: number): Float32Array {
@@ -156,13 +157,20 @@ function javascriptAccelerator(calls: string[]): Float64Accelerator {
   };
 }
 
-test("a registered accelerator is used by PCA, neighbours and the silhouette, with the same results", () => {
+test("a registered accelerator is used by PCA, neighbours, the silhouette and trustworthiness, with the same results", () => {
   assert.equal(float64Accelerator(), null, "no provider registered: JavaScript");
   const labels = Int32Array.from({ length: N }, (_, i) => i % 3);
+  // A 2-d "embedding": the first two coordinates plus noise, so some neighbours are kept.
+  const noise = randomPoints(N, 2, 5);
+  const embedded = Float32Array.from({ length: N * 2 }, (_, e) => {
+    const i = Math.floor(e / 2);
+    return points[i * DIM + (e % 2)] + noise[e];
+  });
   const plain = {
     neighbors: nearestNeighbors(points, N, DIM, 5),
     silhouette: silhouetteScore(points, N, DIM, labels),
     pca: fitPca(points, N, DIM, { components: 3 }),
+    trust: trustworthiness(points, embedded, N, DIM, 2, 5),
   };
   const calls: string[] = [];
   const accelerator = javascriptAccelerator(calls);
@@ -205,6 +213,19 @@ test("a registered accelerator is used by PCA, neighbours and the silhouette, wi
     ]);
 
     // A provider that has nothing to offer now (another backend runs): JavaScript again.
+    calls.length = 0;
+    // Trustworthiness reads its targets from the accelerated blocks too: the embedding's
+    // neighbours, then two walks of the original space; same score.
+    calls.length = 0;
+    assert.equal(trustworthiness(points, embedded, N, DIM, 2, 5), plain.trust);
+    assert.deepEqual(calls, [
+      "pairwiseDots",
+      "dispose",
+      "pairwiseDots",
+      "dispose",
+      "pairwiseDots",
+      "dispose",
+    ]);
     calls.length = 0;
     setFloat64Accelerator(() => null);
     assert.deepEqual(nearestNeighbors(points, N, DIM, 5).indices, plain.neighbors.indices);

@@ -10,9 +10,10 @@ import { resolveConfig } from "../../lib/config";
 import { loadDataset } from "../../lib/data";
 import { silhouetteScore } from "../../lib/ml/cluster-metrics";
 import { nearestNeighbors } from "../../lib/ml/neighbors";
+import { trustworthiness } from "../../lib/ml/trustworthiness";
 import { fitPca, pcaTransform, type PcaModel } from "../../lib/ml/pca";
 
-test("fitPca and nearestNeighbors on the native engine equal the JavaScript computation (MNIST)", async () => {
+test("fitPca, nearestNeighbors, the silhouette and trustworthiness on the native engine equal the JavaScript computation (MNIST)", async () => {
   const dataset = await loadDataset(resolveConfig({}).data);
   const n = 3000;
   const points = dataset.test.images.subarray(0, n * 784);
@@ -23,6 +24,13 @@ test("fitPca and nearestNeighbors on the native engine equal the JavaScript comp
   const jsCodes = nearestNeighbors(codes, n, 64, 15);
   const labels = dataset.test.labels.subarray(0, n);
   const jsSilhouette = silhouetteScore(codes, n, 64, labels);
+  // A 2-d map of the pixels (their first two principal components): trustworthiness ranks
+  // 784-d distances, the walk the native engine takes over.
+  const map = Float32Array.from(
+    { length: 1500 * 2 },
+    (_, e) => codes[Math.floor(e / 2) * 64 + (e % 2)],
+  );
+  const jsTrust = trustworthiness(points.subarray(0, 1500 * 784), map, 1500, 784, 2, 10);
   await initBackend("tensorflow");
   assert.notEqual(float64Accelerator(), null, "the native engine runs");
   compare(fitPca(points, n, 784, { components: 64 }), js);
@@ -38,6 +46,11 @@ test("fitPca and nearestNeighbors on the native engine equal the JavaScript comp
   assert.ok(
     Math.abs(nativeSilhouette - jsSilhouette) < 1e-9,
     `silhouette ${nativeSilhouette} vs ${jsSilhouette}`,
+  );
+  const nativeTrust = trustworthiness(points.subarray(0, 1500 * 784), map, 1500, 784, 2, 10);
+  assert.ok(
+    Math.abs(nativeTrust - jsTrust) < 1e-12,
+    `trustworthiness ${nativeTrust} vs ${jsTrust}`,
   );
 });
 
