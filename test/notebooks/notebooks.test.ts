@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { NotebookExecutionError, runNotebook } from "../../lib/notebook-runner";
+import { NotebookExecutionError, runNotebook } from "../../lib/notebook/runner";
 import { removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-notebooks-"));
