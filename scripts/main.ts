@@ -12,7 +12,7 @@
  *      `npm run notebook -- export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
  *      exports/ records them), so a second setup run does not execute them again. Notebook 02
- *      is given the reference run (runName "reference", resume): it shows that run instead of
+ *      is given the reference run ("train.runName": "reference" in its configOverrides, resume): it shows that run instead of
  *      training the same model a second time;
  *   5. wait for the conv reference and print its test metrics.
  * AE_QUICK=1 selects the quick preset everywhere (runs go to runs/quick).

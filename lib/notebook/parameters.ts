@@ -267,7 +267,8 @@ export function parseParameterFlags(
     const param =
       params.find((p) => p.flag === flag || p.name === flag) ?? variableForKey(byName, flag);
     if (!param) {
-      if (!overridesParam || !(FIELDS[flag] || isAlias(flag))) unknownFlag(flag, params, notebookName);
+      if (!overridesParam || !(FIELDS[flag] || isAlias(flag)))
+        unknownFlag(flag, params, notebookName);
       const key = canonicalKey(flag);
       if (raw === undefined && (FIELDS[key].type !== "boolean" || nextIsValue)) {
         if (!nextIsValue) throw new NotebookParameterError(`--${flag} needs a value.`);

@@ -207,7 +207,7 @@ describe("parameters typed by their declaration", () => {
     );
     rejectsWith(
       () => parseParameterFlags(params, ["--latent", "8"], "x.ipynb"),
-      /Unknown parameter --latent for x\.ipynb\. Its parameters:\n  --n: number, default 3 — a count/,
+      /Unknown parameter --latent for x\.ipynb\. Its parameters:\n {2}--n: number, default 3 — a count/,
     );
   });
 
@@ -231,7 +231,10 @@ describe("the committed notebooks' parameters cells", () => {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 },
     }).outputText;
     const context = { exports: {}, require: () => assert.fail("a parameters cell loads nothing") };
-    const values = vm.runInNewContext(`JSON.stringify((() => { ${js}\n return { ${names.join(", ")} }; })())`, context) as string;
+    const values = vm.runInNewContext(
+      `JSON.stringify((() => { ${js}\n return { ${names.join(", ")} }; })())`,
+      context,
+    ) as string;
     return JSON.parse(values) as Record<string, unknown>;
   }
 
