@@ -11,8 +11,9 @@ import * as path from "node:path";
 import { defaultConfig } from "../lib/config";
 import { loadDataset } from "../lib/data";
 import { loadOrEncodeCodes } from "../lib/latent/codes";
-import { knnLabelAccuracy, trustworthiness } from "../lib/latent/trustworthiness";
-import { createTsneRun } from "../lib/latent/tsne";
+import { knnLabelAccuracy } from "../lib/ml/knn";
+import { trustworthiness } from "../lib/ml/trustworthiness";
+import { createTsneRun } from "../lib/ml/tsne";
 
 interface Args {
   n: number;

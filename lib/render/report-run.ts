@@ -22,9 +22,9 @@ import {
   type RunCodes,
 } from "../latent/codes";
 import { loadOrComputeEmbedding, type CachedEmbedding } from "../latent/embedding-cache";
-import { fitPca, type PcaModel } from "../latent/pca";
-import { tsne } from "../latent/tsne";
-import { umapEmbed } from "../latent/umap";
+import { fitPca, type PcaModel } from "../ml/pca";
+import { tsne } from "../ml/tsne";
+import { umapEmbed } from "../ml/umap";
 import { perImageError, type PerImageErrorKind } from "../metrics";
 import { loadRun, loadRunModel, type LoadedRun } from "../runs/run-folder";
 import { reconstructSet } from "../train/evaluate";
