@@ -56,7 +56,9 @@ export interface TrainConfig {
 export interface AnalysisConfig {
   sampleCount: number;
   tsnePerplexity: number;
+  tsneIterations: number;
   umapNeighbors: number;
+  umapMinDist: number;
   clusters: number;
   kmeansRestarts: number;
 }
@@ -96,6 +98,12 @@ interface FieldSpec {
   default: Leaf;
   /** The quick preset's value, when it differs (small and fast, for tests and CI). */
   quick?: Leaf;
+  /**
+   * The comparison preset's value, when it differs: the cheap models notebooks 07–10 train beside
+   * the reference (denoising, held-out digits, rate–distortion code sizes, generation). Under
+   * AE_QUICK=1 the quick preset is used instead.
+   */
+  comparison?: Leaf;
   nullable?: boolean;
   choices?: readonly string[];
   min?: number;
@@ -240,10 +248,11 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     type: "int",
     default: 25,
     quick: 3,
+    comparison: 3,
     min: 1,
     max: 10000,
     alias: "epochs",
-    doc: "Passes over the training set.",
+    doc: "Passes over the training set. The comparison models of notebooks 07–10 train for 3: about 25 s per model on full MNIST on a 2-core machine, and the main job trains 26 of them.",
   },
   "train.batchSize": {
     type: "int",
@@ -318,12 +327,28 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
     max: 100,
     doc: "t-SNE perplexity: roughly the number of neighbours each point attends to (5-50 typical).",
   },
+  "analysis.tsneIterations": {
+    type: "int",
+    default: 1000,
+    min: 1,
+    max: 100000,
+    missingMeans: 1000,
+    doc: "t-SNE gradient steps (the first 250 with early exaggeration).",
+  },
   "analysis.umapNeighbors": {
     type: "int",
     default: 15,
     min: 2,
     max: 200,
     doc: "UMAP n_neighbors: larger values keep more global structure.",
+  },
+  "analysis.umapMinDist": {
+    type: "number",
+    default: 0.1,
+    min: 0,
+    max: 0.99,
+    missingMeans: 0.1,
+    doc: "UMAP min_dist: how tightly points may pack in the map (0.0-0.99).",
   },
   "analysis.clusters": {
     type: "int",
@@ -441,8 +466,31 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   },
 };
 
-/** Overrides: nested like ExperimentConfig, partial at every level. */
-export type ConfigOverrides = {
+/** A config value's own type: what FIELDS describe, seen from ExperimentConfig. */
+type LeafValue = string | number | boolean | null | readonly number[];
+
+/** The dotted keys of a config section, down to its leaves ("train.epochs", "model.noise.kind"). */
+type DottedKeys<T, P extends string = ""> = {
+  [K in keyof T & string]: T[K] extends LeafValue ? `${P}${K}` : DottedKeys<T[K], `${P}${K}.`>;
+}[keyof T & string];
+
+/** The type of the value at a dotted key. */
+type ValueAt<T, K extends string> = K extends `${infer H}.${infer R}`
+  ? H extends keyof T
+    ? ValueAt<T[H], R>
+    : never
+  : K extends keyof T
+    ? T[K]
+    : never;
+
+/** Every configuration key, dotted: the keys of FIELDS. */
+export type ConfigKey = DottedKeys<ExperimentConfig>;
+
+/** Overrides by dotted key, each typed: `{ "train.epochs": 5, "model.codeSize": 32 }`. */
+export type DottedConfigOverrides = { [K in ConfigKey]?: ValueAt<ExperimentConfig, K> };
+
+/** Overrides nested like ExperimentConfig, partial at every level: `{ train: { epochs: 5 } }`. */
+export type NestedConfigOverrides = {
   [K in keyof ExperimentConfig]?: ExperimentConfig[K] extends object
     ? {
         [J in keyof ExperimentConfig[K]]?: ExperimentConfig[K][J] extends NoiseConfig
@@ -451,6 +499,12 @@ export type ConfigOverrides = {
       }
     : ExperimentConfig[K];
 };
+
+/**
+ * Overrides, nested or by dotted key (or both), as resolveConfig takes them. A notebook's
+ * parameters cell holds one: `let configOverrides: ConfigOverrides = { "train.epochs": 5 };`.
+ */
+export type ConfigOverrides = NestedConfigOverrides & DottedConfigOverrides;
 
 const ALIASES: ReadonlyMap<string, string> = new Map(
   Object.entries(FIELDS).flatMap(([key, spec]) => (spec.alias ? [[spec.alias, key]] : [])),
@@ -490,10 +544,11 @@ function copyLeaf(value: Leaf): Leaf {
   return Array.isArray(value) ? [...value] : value;
 }
 
-function buildConfig(preset: "default" | "quick"): ExperimentConfig {
+function buildConfig(preset: "default" | "quick" | "comparison"): ExperimentConfig {
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(FIELDS)) {
-    const value = preset === "quick" && spec.quick !== undefined ? spec.quick : spec.default;
+    const presetValue = preset === "default" ? undefined : spec[preset];
+    const value = presetValue !== undefined ? presetValue : spec.default;
     setPath(config, key, copyLeaf(value));
   }
   return config as unknown as ExperimentConfig;
@@ -507,6 +562,14 @@ export function defaultConfig(): ExperimentConfig {
 /** Small and fast settings for tests, CI and trying things out (a few thousand images, 2 epochs). */
 export function quickConfig(): ExperimentConfig {
   return buildConfig("quick");
+}
+
+/**
+ * The comparison preset: the defaults with the comparison models' settings (3 epochs), for the
+ * cheap models notebooks 07–10 train beside the reference (lib/apps variantBase).
+ */
+export function comparisonConfig(): ExperimentConfig {
+  return buildConfig("comparison");
 }
 
 /** True when the environment asks for the quick preset (AE_QUICK=1). */
@@ -666,6 +729,19 @@ export function resolveConfig(
 }
 
 /**
+ * The value `overrides` give a key (nested, dotted or by alias), or undefined when they leave it
+ * to the preset. Throws the ConfigError of an unknown key, like resolveConfig.
+ */
+export function overrideValue(
+  overrides: ConfigOverrides | Record<string, unknown>,
+  key: ConfigKey,
+): unknown {
+  let value: unknown = undefined;
+  for (const [k, v] of flattenOverrides(overrides)) if (k === key) value = v;
+  return value;
+}
+
+/**
  * Keys that saved runs may still hold but that no longer mean anything: train.workers (the
  * data-parallel wasm trainer, replaced by the native engine's own threads).
  */
@@ -743,7 +819,8 @@ function parseFlagValue(key: string, raw: string): unknown {
   switch (spec.type) {
     case "int":
     case "number":
-      return raw.trim() === "" ? raw : Number(raw);
+      // Not a number: the string, so that the error shows what was typed.
+      return raw.trim() === "" || Number.isNaN(Number(raw)) ? raw : Number(raw);
     case "boolean":
       if (raw === "true" || raw === "1") return true;
       if (raw === "false" || raw === "0") return false;
@@ -760,7 +837,9 @@ export function configHelp(): string {
   const lines: string[] = [];
   for (const [key, spec] of Object.entries(FIELDS)) {
     const flag = spec.alias ? `--${key} | --${spec.alias}` : `--${key}`;
-    const quick = spec.quick !== undefined ? ` (quick: ${JSON.stringify(spec.quick)})` : "";
+    const quick =
+      (spec.quick !== undefined ? ` (quick: ${JSON.stringify(spec.quick)})` : "") +
+      (spec.comparison !== undefined ? ` (comparison: ${JSON.stringify(spec.comparison)})` : "");
     lines.push(`  ${flag}  [${expected(spec)}] default ${JSON.stringify(spec.default)}${quick}`);
     lines.push(`      ${spec.doc}`);
   }

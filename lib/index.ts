@@ -29,6 +29,5 @@ export * from "./train/idec";
 export * from "./latent";
 export * from "./apps";
 export * from "./render";
-export * from "./export";
 export * from "./live";
 export * from "./sweep";

@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listNotebooks, notebookFormatProblems, TSLAB_LANGUAGE_INFO } from "../lib/notebook-runner";
+import { listNotebooks, notebookFormatProblems, TSLAB_LANGUAGE_INFO } from "../lib/notebook/runner";
 import { PROJECT_ROOT } from "../lib/paths";
 
 /** [name, content] of each staged .ipynb of the git repository in the working directory. */

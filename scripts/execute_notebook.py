@@ -1,6 +1,6 @@
 """Execute one notebook headless through its Jupyter kernel and export it to offline HTML.
 
-Run with the project venv's Python (lib/notebook-runner.ts does this):
+Run with the project venv's Python (lib/notebook/runner.ts does this):
 
     .venv/bin/python scripts/execute_notebook.py NOTEBOOK --output-dir DIR [--output-name NAME]
         [--timeout S] [--no-html] [--parameters JSON]

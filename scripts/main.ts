@@ -9,10 +9,10 @@
  *      and train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts),
  *      as one sweep on local Ray (lib/sweep/comparisons.ts);
  *   4. execute every notebook headless and export it to offline HTML in exports/ (what
- *      `npm run export` does), unless the notebooks, the compiled library, the export code
+ *      `npm run notebook -- export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
  *      exports/ records them), so a second setup run does not execute them again. Notebook 02
- *      is given the reference run (runName "reference", resume): it shows that run instead of
+ *      is given the reference run ("train.runName": "reference" in its configOverrides, resume): it shows that run instead of
  *      training the same model a second time;
  *   5. wait for the conv reference and print its test metrics.
  * AE_QUICK=1 selects the quick preset everywhere (runs go to runs/quick).
@@ -27,7 +27,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { ensuredRunLine, ensureRun } from "../lib/apps/variants";
-import { quickRequested, resolveConfig } from "../lib/config";
+import { quickRequested, resolveConfig, type ConfigOverrides } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
 import type { ReconstructionReport } from "../lib/metrics";
 import { runFolder } from "../lib/runs/run-folder";
@@ -36,10 +36,10 @@ import { terminalSweepProgress } from "../lib/sweep/progress";
 import { runSweep } from "../lib/sweep/runner";
 import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
-import { listNotebooks } from "../lib/notebook-runner";
+import { listNotebooks } from "../lib/notebook/runner";
 import { displayPath, projectPath } from "../lib/paths";
 import { ensureDecRun, RECOMMENDED_DEC } from "../lib/train/idec";
-import { exportNotebooksCli } from "./export";
+import { notebookCli } from "./notebook";
 
 export const REFERENCE_RUN = "reference";
 /** The conv model's reference: the default config with model.kind conv. */
@@ -48,7 +48,10 @@ const CONV_REFERENCE_OVERRIDES = { "model.kind": "conv" } as const;
 
 /** What notebook 02 is given in the main job: the reference run it would otherwise train again. */
 const NOTEBOOK_PARAMETERS: Record<string, Record<string, unknown>> = {
-  "02-training.ipynb": { runName: REFERENCE_RUN, resume: true },
+  "02-training.ipynb": {
+    configOverrides: { "train.runName": REFERENCE_RUN } satisfies ConfigOverrides,
+    resume: true,
+  },
 };
 
 /**
@@ -163,7 +166,7 @@ async function exportNotebooks(force: boolean): Promise<void> {
     );
     return;
   }
-  await exportNotebooksCli([], { parameters: NOTEBOOK_PARAMETERS });
+  await notebookCli(["export"], { parameters: NOTEBOOK_PARAMETERS });
   fs.writeFileSync(STAMP, fingerprint);
 }
 

@@ -365,7 +365,7 @@ def register_typescript_translator():
 
 
 # ---------------------------------------------------------------------------------------------
-# Command line: export an already executed notebook (lib/notebook-runner.ts exportNotebookHtml)
+# Command line: export an already executed notebook (lib/notebook/runner.ts exportNotebookHtml)
 
 
 def main(argv=None):

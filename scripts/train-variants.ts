@@ -7,7 +7,7 @@
  *   npx ts-node --transpile-only scripts/train-variants.ts heldout          heldout-0 .. heldout-9
  *   npx ts-node --transpile-only scripts/train-variants.ts rate-distortion  rd-code-2 .. rd-code-128
  *   npx ts-node --transpile-only scripts/train-variants.ts generation       rd-code-2, vae-2
- * Options: --epochs N (default: the notebooks' defaults in lib/apps/defaults.ts; ignored with
+ * Options: --epochs N (default: the config's comparison preset, lib/config.ts; ignored with
  * AE_QUICK=1, which uses the quick preset as the notebooks do). Runs that completed with the same
  * config are reused, so the notebooks then only load them. Ctrl-C stops the sweep; running the
  * script again resumes it.

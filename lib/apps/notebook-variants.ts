@@ -3,6 +3,7 @@
  * scripts/train-variants.ts can train them before the notebooks run (the notebooks then reuse them:
  * same names, same configs).
  */
+import { comparisonConfig } from "../config";
 import { AutoencoderLabError } from "../errors";
 import {
   DENOISING_DEFAULTS,
@@ -39,7 +40,10 @@ export function generationVariants(klWeight: number): VariantSpec[] {
   ];
 }
 
-/** A set of variants and the epochs they train for (at full settings; the quick preset's own). */
+/**
+ * A set of variants and the epochs they train for at full settings (the comparison preset's; the
+ * quick preset has its own).
+ */
 export interface VariantJob {
   set: VariantSet;
   epochs: number;
@@ -57,20 +61,21 @@ export function notebookVariantJobs(sets: readonly string[] = []): VariantJob[] 
   }
   const wanted = (set: VariantSet) => sets.length === 0 || sets.includes(set);
   const jobs: VariantJob[] = [];
+  const { epochs } = comparisonConfig().train;
   if (wanted("denoising")) {
-    const { kinds, levels, epochs } = DENOISING_DEFAULTS;
+    const { kinds, levels } = DENOISING_DEFAULTS;
     jobs.push({ set: "denoising", epochs, specs: denoisingVariants(kinds, levels) });
   }
   if (wanted("heldout")) {
-    const { digits, epochs } = HELD_OUT_DEFAULTS;
+    const { digits } = HELD_OUT_DEFAULTS;
     jobs.push({ set: "heldout", epochs, specs: heldOutVariants(digits) });
   }
   if (wanted("rate-distortion")) {
-    const { codeSizes, epochs } = RATE_DISTORTION_DEFAULTS;
+    const { codeSizes } = RATE_DISTORTION_DEFAULTS;
     jobs.push({ set: "rate-distortion", epochs, specs: rateDistortionVariants(codeSizes) });
   }
   if (wanted("generation")) {
-    const { klWeight, epochs } = GENERATION_DEFAULTS;
+    const { klWeight } = GENERATION_DEFAULTS;
     // rd-code-2 is also in the rate-distortion set: with both, train it once.
     const specs = generationVariants(klWeight).filter(
       (s) => !(wanted("rate-distortion") && s.name === "rd-code-2"),
@@ -81,8 +86,8 @@ export function notebookVariantJobs(sets: readonly string[] = []): VariantJob[] 
 }
 
 /**
- * Train (or reuse, or resume) every run of `jobs`, one set after another, each from the preset
- * with its set's epochs (variantBase), exactly as the notebooks ask for them.
+ * Train (or reuse, or resume) every run of `jobs`, one set after another, each from the
+ * comparison preset with its set's epochs (variantBase), exactly as the notebooks ask for them.
  */
 export async function trainVariantJobs(
   jobs: readonly VariantJob[],
@@ -94,7 +99,7 @@ export async function trainVariantJobs(
   for (const job of jobs) {
     runs.push(
       ...(await ensureRuns(job.specs, {
-        base: variantBase(job.epochs),
+        base: variantBase(),
         reporter: options.reporter,
         signal: options.signal,
         onRun: (run) => options.onRun?.(run),

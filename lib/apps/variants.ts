@@ -6,6 +6,8 @@
  */
 import * as fs from "node:fs";
 import {
+  comparisonConfig,
+  quickConfig,
   quickRequested,
   resolveConfig,
   type ConfigOverrides,
@@ -289,13 +291,13 @@ export function findPlainRun(
 }
 
 /**
- * The base config of cheap variants (denoising models, held-out digits): the preset, with
- * train.epochs = `epochs` at full settings. Under AE_QUICK=1 the quick preset is kept whole (its
- * own few epochs on a few thousand images), so notebooks stay fast in CI. null: the preset's epochs.
+ * The base config of cheap variants (denoising models, held-out digits, rate–distortion code
+ * sizes): the config table's comparison preset (3 epochs per model), or under AE_QUICK=1 the quick
+ * preset (its own few epochs on a few thousand images, so notebooks stay fast in CI), with a
+ * notebook's `overrides` applied.
  */
 export function variantBase(
-  epochs: number | null,
-  base: ExperimentConfig = resolveConfig(),
+  overrides: ConfigOverrides | Record<string, unknown> = {},
 ): ExperimentConfig {
-  return quickRequested() || epochs === null ? base : resolveConfig({ train: { epochs } }, base);
+  return resolveConfig(overrides, quickRequested() ? quickConfig() : comparisonConfig());
 }

@@ -8,7 +8,7 @@
  * while the training loop keeps running (see FIELD-NOTES, tslab). Here the interrupt only asks
  * the loop to stop, the cell waits for it, and tslab's listeners are put back afterwards.
  */
-import type { ExperimentConfig } from "../config";
+import { overrideValue, type ConfigOverrides, type ExperimentConfig } from "../config";
 import { displayPath } from "../paths";
 import { runExperiment, type ExperimentResult } from "../train/experiment";
 import { notebookReporter } from "../train/progress";
@@ -49,26 +49,34 @@ export function interruptedLine(outcome: {
   return (
     `Stopped after epoch ${done} of ${outcome.config.train.epochs}: run "${outcome.runName}" is kept ` +
     `(${displayPath(outcome.folder)}; ${kept}). To continue it, set \`resume = true\` and ` +
-    `\`runName = ${JSON.stringify(outcome.runName)}\` in the parameters cell and run the notebook again.`
+    `\`"train.runName": ${JSON.stringify(outcome.runName)}\` in configOverrides in the parameters cell ` +
+    "and run the notebook again."
   );
 }
 
 /**
  * Train (or resume) a run from a notebook: live progress in one output, a kernel interrupt stops
  * after the current batch (the cell ends normally: print interruptedLine then), and errors
- * give advice in the notebook's terms (`resume = true`, `runName`). `epochs`, when resuming,
- * extends the run to that many epochs on purpose; without it the run finishes as configured.
+ * give advice in the notebook's terms (`resume = true`, configOverrides' `"train.runName"`). When
+ * resuming, epochs given on purpose (`epochs`, or a `"train.epochs"` entry of the notebook's
+ * `overrides`) extend the run to that many; without them the run finishes as configured.
  */
 export async function trainInNotebook(
   config: ExperimentConfig,
-  options: { resume?: boolean; epochs?: number | null } = {},
+  options: {
+    resume?: boolean;
+    epochs?: number | null;
+    overrides?: ConfigOverrides | Record<string, unknown>;
+  } = {},
 ): Promise<ExperimentResult> {
+  const asked = options.overrides ? overrideValue(options.overrides, "train.epochs") : undefined;
+  const epochs = options.epochs ?? (typeof asked === "number" ? asked : undefined);
   return untilInterrupted((signal) =>
     runExperiment(config, {
       reporter: notebookReporter(),
       signal,
       resume: options.resume,
-      epochs: options.resume ? (options.epochs ?? undefined) : undefined,
+      epochs: options.resume ? epochs : undefined,
       audience: "notebook",
     }),
   );

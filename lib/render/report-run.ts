@@ -4,8 +4,8 @@
  * set, the model, the test reconstructions and their per-image errors, the test codes (cached in
  * runs/<name>/codes), a seeded sample of them, their PCA, and the t-SNE and UMAP maps of the
  * sample (cached in runs/<name>/codes/embeddings, lib/latent/embedding-cache.ts). The analysis
- * settings are the run's config.analysis and the notebooks' defaults (seed 42, 1000 t-SNE
- * iterations, UMAP minDist 0.1), so the figures match notebooks 04–06.
+ * settings are the run's config.analysis (t-SNE iterations, UMAP minDist, ...) and the notebooks'
+ * seed 42, so the figures match notebooks 04–06.
  */
 import * as path from "node:path";
 import type { Autoencoder } from "../model/autoencoder";
@@ -40,9 +40,9 @@ export interface ReportTestSet {
 export interface ReportRunOptions {
   /** Seed of the code sample, the gallery, t-SNE, UMAP and k-means. Default 42 (the notebooks'). */
   seed?: number;
-  /** t-SNE gradient steps. Default 1000 (notebook 05). */
+  /** t-SNE gradient steps. Default: analysis.tsneIterations (1000, as notebook 05). */
   tsneIterations?: number;
-  /** UMAP min_dist. Default 0.1 (notebook 05). */
+  /** UMAP min_dist. Default: analysis.umapMinDist (0.1, as notebook 05). */
   umapMinDist?: number;
   /** Overrides of the run's config.analysis (e.g. a smaller sampleCount). */
   analysis?: Partial<AnalysisConfig>;
@@ -114,8 +114,8 @@ export function openReportRun(
     ...options.analysis,
   };
   const seed = options.seed ?? 42;
-  const tsneIterations = options.tsneIterations ?? 1000;
-  const umapMinDist = options.umapMinDist ?? 0.1;
+  const tsneIterations = options.tsneIterations ?? analysis.tsneIterations;
+  const umapMinDist = options.umapMinDist ?? analysis.umapMinDist;
   let loadedModel: Autoencoder | undefined;
   const testSet = once(async () => {
     const dataset = await loadDataset(run.config.data);

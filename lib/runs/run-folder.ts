@@ -68,8 +68,8 @@ export class RunError extends AutoencoderLabError {}
 
 /**
  * Who reads a message, so that its advice is in their language: command-line flags
- * (`--resume`, `--run`, `--epochs`) or a notebook's parameters (`resume = true`, `runName`,
- * `epochs`).
+ * (`--resume`, `--run`, `--epochs`) or a notebook's parameters cell (`resume = true`, and the
+ * `"train.runName"` and `"train.epochs"` entries of its configOverrides).
  */
 export type Audience = "command-line" | "notebook";
 
@@ -78,10 +78,12 @@ export function runAdvice(audience: Audience = "command-line") {
   return audience === "notebook"
     ? {
         resume: (name: string) =>
-          `set \`resume = true\` (with \`runName = ${JSON.stringify(name)}\`)`,
-        rename: "set `runName` to another name (or `null` for a generated one)",
-        extend: (epochs: number) => `set \`epochs = ${epochs}\` with \`resume = true\``,
-        nameIt: "set `runName` to the run's name",
+          `set \`resume = true\` (with \`"train.runName": ${JSON.stringify(name)}\` in configOverrides)`,
+        rename:
+          'set `"train.runName"` in configOverrides to another name (or leave it out for a generated one)',
+        extend: (epochs: number) =>
+          `set \`"train.epochs": ${epochs}\` in configOverrides with \`resume = true\``,
+        nameIt: 'set `"train.runName"` in configOverrides to the run\'s name',
       }
     : {
         resume: (name: string) => `add --resume (with --run ${name})`,

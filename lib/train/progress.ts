@@ -186,7 +186,7 @@ export function notebookReporter(
       start = info;
       status =
         info.firstEpoch > info.epochs
-          ? `all ${info.epochs} epochs already trained: nothing to train (set \`epochs\` with \`resume = true\` to extend it); evaluating`
+          ? `all ${info.epochs} epochs already trained: nothing to train (set \`"train.epochs"\` in configOverrides with \`resume = true\` to extend it); evaluating`
           : `starting at epoch ${info.firstEpoch}/${info.epochs}`;
       draw();
     },

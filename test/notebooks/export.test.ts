@@ -1,5 +1,5 @@
 /**
- * `npm run export` (scripts/export.ts) end to end on probe notebooks through the real tslab
+ * `npm run notebook -- export` (scripts/notebook.ts; alias `npm run export`) end to end on probe notebooks through the real tslab
  * kernel: notebooks run in the order given, each executed .ipynb and offline HTML is written, the
  * HTML holds no absolute local path although the notebook printed some, and a failing cell stops
  * the export with exit code 1 naming the notebook, the cell (number and first line) and its error.
@@ -15,7 +15,7 @@ import { IMPORT_LIBRARY, runScript, writeProbeNotebook } from "../helpers/probe-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-export-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-describe("npm run export", () => {
+describe("npm run notebook -- export", () => {
   it("exports notebooks in order, stops at a failing cell with exit 1 naming notebook, cell and error", async () => {
     const ok = writeProbeNotebook(path.join(tmp, "nb", "a-ok.ipynb"), "let points = 3; // points", [
       IMPORT_LIBRARY,
@@ -33,7 +33,7 @@ describe("npm run export", () => {
       'console.log("must not run");',
     ]);
     const out = path.join(tmp, "exports");
-    const r = await runScript("export", [ok, fails, never, "--out", out]);
+    const r = await runScript("notebook", ["export", ok, fails, never, "--out", out]);
 
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(
@@ -57,7 +57,7 @@ describe("npm run export", () => {
   });
 
   it("rejects an unknown notebook listing the ones in notebooks/", async () => {
-    const r = await runScript("export", ["no-such-notebook.ipynb", "--out", path.join(tmp, "x")]);
+    const r = await runScript("notebook", ["export", "no-such-notebook.ipynb", "--out", path.join(tmp, "x")]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no notebook no-such-notebook\.ipynb; notebooks\/ holds: 01-/);
   });

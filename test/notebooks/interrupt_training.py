@@ -5,8 +5,8 @@ kernel's environment set to AE_QUICK=1:
 
     .venv/bin/python test/notebooks/interrupt_training.py RUN_NAME
 
-Steps: run notebook 02's cells up to the training cell with `epochs = 200` and `runName = RUN_NAME`
-injected after the parameters cell; start training; after the live output shows epoch 2, send the
+Steps: run notebook 02's cells up to the training cell with `"train.epochs": 200` and
+`"train.runName": RUN_NAME` in configOverrides, injected after the parameters cell; start training; after the live output shows epoch 2, send the
 kernel an interrupt (SIGINT, jupyter_client's interrupt_kernel); wait for the cell's reply; then
 read back `outcome` and the run folder from the kernel, run the remaining cells (they must cope
 with an interrupted run), and finally resume the run from the notebook for one more epoch.
@@ -62,6 +62,10 @@ def main():
     from jupyter_client.manager import KernelManager
 
     run_name = sys.argv[1]
+
+    def overrides(epochs=None):
+        entries = {"train.runName": run_name, **({"train.epochs": epochs} if epochs else {})}
+        return json.dumps(entries)
     nb = json.load(open(NOTEBOOK))
     cells = {c["id"]: "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"}
     order = [c["id"] for c in nb["cells"] if c["cell_type"] == "code"]
@@ -77,7 +81,7 @@ def main():
             status, text, _ = run(kc, cells[cid])
             result["steps"][cid] = status
             if cid == "parameters":
-                status, text, _ = run(kc, f"epochs = 200;\nrunName = {json.dumps(run_name)};")
+                status, text, _ = run(kc, f"configOverrides = {overrides(200)};")
                 result["steps"]["injected"] = status
 
         sent = {"at": None}
@@ -129,7 +133,7 @@ def main():
 
         # Resume from the notebook: one more epoch, then the run is completed and evaluated.
         done = observed["epochs"] if isinstance(observed, dict) and "epochs" in observed else 0
-        status, text, _ = run(kc, f"resume = true;\nepochs = {done + 1};")
+        status, text, _ = run(kc, f"resume = true;\nconfigOverrides = {overrides(done + 1)};")
         status, text, _ = run(kc, cells["config"])
         result["steps"]["resume-config"] = status
         status, text, _ = run(kc, cells["train"], timeout=600)
@@ -144,7 +148,7 @@ def main():
         result["after_resume"] = json.loads(lines[-1]) if lines else None
 
         # The same runName again without resume: refused at once, before loading any data.
-        status, text, _ = run(kc, "resume = false;\nepochs = null;")
+        status, text, _ = run(kc, f"resume = false;\nconfigOverrides = {overrides()};")
         status, text, _ = run(kc, cells["config"])
         status, text, html = run(kc, cells["train"], timeout=120)
         result["rerun"] = {"reply": status, "stderr": "".join(STDERR), "text": text, "html": html}

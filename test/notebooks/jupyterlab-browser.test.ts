@@ -29,7 +29,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { listNotebooks } from "../../lib/notebook-runner";
+import { listNotebooks } from "../../lib/notebook/runner";
 import { projectPath } from "../../lib/paths";
 import { CHROMIUM, CHROMIUM_ARGS, freePort, jupyterTestEnv } from "../helpers/browser";
 

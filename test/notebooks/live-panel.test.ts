@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
 import { projectPath } from "../../lib/paths";
-import { runNotebook } from "../../lib/notebook-runner";
+import { runNotebook } from "../../lib/notebook/runner";
 import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
 import { decodeCodes, encodeSet } from "../../lib/train/evaluate";
 import { reconstructionScores } from "../../lib/apps/anomaly";

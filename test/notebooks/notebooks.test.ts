@@ -1,5 +1,5 @@
 /**
- * The headless notebook runner (lib/notebook-runner.ts) through the real tslab kernel of the
+ * The headless notebook runner (lib/notebook/runner.ts) through the real tslab kernel of the
  * project venv, on generated probe notebooks: it really reports failures (tslab sends no `error`
  * message, so this is not a given) and AE_QUICK reaches the kernel. The committed notebooks
  * themselves run in jupyterlab-browser.test.ts (every one, quick preset, in a real JupyterLab),
@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { NotebookExecutionError, runNotebook } from "../../lib/notebook-runner";
+import { NotebookExecutionError, runNotebook } from "../../lib/notebook/runner";
 import { removeAfterwards, writeProbeNotebook } from "../helpers/probe-notebook";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ae-notebooks-"));

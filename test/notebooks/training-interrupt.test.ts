@@ -5,7 +5,8 @@
  * All goes on), the run stops after its batch and is recorded as interrupted with its lock
  * released, `outcome` is set so the later cells run, and resuming from the notebook completes it.
  * Running the training cell again with the same runName is refused at once, in the notebook's
- * terms (`resume = true`, `runName`), without a stack trace or an absolute path.
+ * terms (`resume = true`, configOverrides' `"train.runName"`), without a stack trace or an
+ * absolute path.
  */
 import { after, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -52,7 +53,7 @@ test("a kernel interrupt stops notebook 02's training cleanly; the run resumes",
     r.train_text,
     new RegExp(
       `Stopped after epoch \\d+ of 200: run "${runName}" is kept \\(runs/quick/${runName};.*` +
-        "set `resume = true` and `runName = \"" + runName + "\"`",
+        "set `resume = true` and `\"train.runName\": \"" + runName + "\"` in configOverrides",
     ),
   );
   assert.ok(!r.train_text.includes(projectPath()), "no absolute path");
@@ -70,7 +71,7 @@ test("a kernel interrupt stops notebook 02's training cleanly; the run resumes",
     r.rerun.stderr,
     new RegExp(
       `RunError: Run "${runName}" already exists \\(runs/quick/${runName}\\)\\. To continue it, set ` +
-        "`resume = true`.*to start a new run, set `runName` to another name",
+        "`resume = true`.*to start a new run, set `\"train.runName\"` in configOverrides to another name",
     ),
   );
   assert.doesNotMatch(r.rerun.stderr, /\n\s+at |--resume|--run/, "no stack, no command-line advice");

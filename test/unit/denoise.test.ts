@@ -16,8 +16,8 @@ import {
 } from "../../lib/apps/denoise";
 import { DENOISING_DEFAULTS, HELD_OUT_DEFAULTS } from "../../lib/apps/defaults";
 import { variantBase, variantConfig } from "../../lib/apps/variants";
-import { parametersCellSource } from "../../lib/export/parameters";
-import { defaultConfig, quickConfig, resolveConfig } from "../../lib/config";
+import { parametersCellSource } from "../../lib/notebook/parameters";
+import { comparisonConfig, defaultConfig, quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
 import { psnr } from "../../lib/metrics";
 import { projectPath } from "../../lib/paths";
@@ -145,29 +145,28 @@ test("the notebooks' parameter cells train the variants scripts/train-variants.t
     denoising,
     new RegExp(`let levels: number\\[\\] = \\[${DENOISING_DEFAULTS.levels.join(", ")}\\];`),
   );
-  assert.match(
-    denoising,
-    new RegExp(`let epochs: number \\| null = ${DENOISING_DEFAULTS.epochs};`),
-  );
+  // Their epochs come from the config table's comparison preset, not from the notebook.
+  assert.doesNotMatch(denoising, /let epochs\b/);
+  assert.match(denoising, /^let configOverrides: ConfigOverrides = \{\};/m);
   const heldOut = params("08-anomaly-detection.ipynb");
   assert.match(
     heldOut,
     new RegExp(`let heldOutDigits: number\\[\\] = \\[${HELD_OUT_DEFAULTS.digits.join(", ")}\\];`),
   );
-  assert.match(
-    heldOut,
-    new RegExp(`let heldOutEpochs: number \\| null = ${HELD_OUT_DEFAULTS.epochs};`),
-  );
+  assert.doesNotMatch(heldOut, /let heldOutEpochs\b/);
+  assert.match(heldOut, /^let configOverrides: ConfigOverrides = \{\};/m);
 });
 
-test("variantBase: epochs at full settings, the quick preset untouched under AE_QUICK=1", () => {
+test("variantBase: the comparison preset with overrides, the quick preset under AE_QUICK=1", () => {
   const saved = process.env.AE_QUICK;
   try {
     delete process.env.AE_QUICK;
-    assert.equal(variantBase(5, defaultConfig()).train.epochs, 5);
-    assert.equal(variantBase(null, defaultConfig()).train.epochs, 25);
+    assert.equal(variantBase({ "train.epochs": 5 }).train.epochs, 5);
+    assert.equal(variantBase().train.epochs, 3);
+    assert.deepEqual(variantBase(), comparisonConfig());
+    assert.equal(defaultConfig().train.epochs, 25);
     process.env.AE_QUICK = "1";
-    assert.deepEqual(variantBase(5, quickConfig()), quickConfig());
+    assert.deepEqual(variantBase(), quickConfig());
   } finally {
     if (saved === undefined) delete process.env.AE_QUICK;
     else process.env.AE_QUICK = saved;

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { exportNotebookHtml, NotebookExportError } from "../../lib/notebook-runner";
+import { exportNotebookHtml, NotebookExportError } from "../../lib/notebook/runner";
 import { PROJECT_ROOT } from "../../lib/paths";
 
 // page.evaluate callbacks run in the browser; the test tsconfig has no DOM types.

@@ -26,7 +26,7 @@ import {
   liveThreshold,
 } from "../../lib/live/panel";
 import type { LiveScoreName } from "../../lib/live/types";
-import { exportNotebookHtml } from "../../lib/notebook-runner";
+import { exportNotebookHtml } from "../../lib/notebook/runner";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticDataset } from "../helpers/synthetic";

@@ -11,7 +11,7 @@ import {
   listNotebooks,
   notebookFormatProblems,
   TSLAB_LANGUAGE_INFO,
-} from "../../lib/notebook-runner";
+} from "../../lib/notebook/runner";
 
 describe("committed notebooks are clean", () => {
   const notebooks = listNotebooks();

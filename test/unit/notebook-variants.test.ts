@@ -10,8 +10,9 @@ import {
   rateDistortionVariants,
 } from "../../lib/apps/notebook-variants";
 import { variantConfig, variantBase } from "../../lib/apps/variants";
+import { comparisonConfig } from "../../lib/config";
 import { AutoencoderLabError } from "../../lib/errors";
-import { parametersCellSource } from "../../lib/export/parameters";
+import { parametersCellSource } from "../../lib/notebook/parameters";
 import { projectPath } from "../../lib/paths";
 
 const params = (file: string) =>
@@ -23,18 +24,18 @@ test("notebooks 09 and 10 declare the defaults the main job trains with", () => 
     rd,
     new RegExp(`let codeSizes = \\[${RATE_DISTORTION_DEFAULTS.codeSizes.join(", ")}\\];`),
   );
-  assert.match(
-    rd,
-    new RegExp(`let rdEpochs: number \\| null = ${RATE_DISTORTION_DEFAULTS.epochs};`),
-  );
+  // Epochs are the config table's (its comparison preset), not a notebook variable.
+  assert.doesNotMatch(rd, /let rdEpochs\b/);
   const gen = params("10-generation.ipynb");
   assert.match(gen, new RegExp(`let klWeight = ${GENERATION_DEFAULTS.klWeight};`));
-  assert.match(
-    gen,
-    new RegExp(`let planeEpochs: number \\| null = ${GENERATION_DEFAULTS.epochs};`),
+  assert.doesNotMatch(gen, /let planeEpochs\b/);
+  // rd-code-2 is shared: both notebooks train it the same way, from the same preset.
+  const sets = notebookVariantJobs(["rate-distortion", "generation"]);
+  assert.deepEqual(
+    sets.map((j) => j.epochs),
+    [comparisonConfig().train.epochs, comparisonConfig().train.epochs],
   );
-  // rd-code-2 is shared: both notebooks must train it the same way.
-  assert.equal(GENERATION_DEFAULTS.epochs, RATE_DISTORTION_DEFAULTS.epochs);
+  assert.equal(comparisonConfig().train.epochs, 3);
 });
 
 test("variant sets: names, overrides, rd-code-2 once, unknown sets refused", () => {
@@ -42,7 +43,7 @@ test("variant sets: names, overrides, rd-code-2 once, unknown sets refused", () 
     { name: "rd-code-2", overrides: { "model.codeSize": 2 } },
     { name: "rd-code-8", overrides: { "model.codeSize": 8 } },
   ]);
-  const vae = variantConfig("vae-2", generationVariants(1)[1].overrides, variantBase(3));
+  const vae = variantConfig("vae-2", generationVariants(1)[1].overrides, variantBase());
   assert.deepEqual(
     [vae.model.kind, vae.model.codeSize, vae.model.klWeight, vae.train.epochs],
     ["vae", 2, 1, 3],

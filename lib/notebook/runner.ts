@@ -10,8 +10,8 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AutoencoderLabError } from "./errors";
-import { projectPath } from "./paths";
+import { AutoencoderLabError } from "../errors";
+import { projectPath } from "../paths";
 
 /** A notebook cell failed, timed out or killed its kernel. */
 export class NotebookExecutionError extends AutoencoderLabError {
