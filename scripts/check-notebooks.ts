@@ -1,11 +1,12 @@
 /**
  * Checks that notebooks are in their committed form (no outputs, no execution counts, the
- * metadata the tslab kernel writes, a parameters cell): the git pre-commit hook
- * (scripts/git-hooks/pre-commit) runs it on the staged notebooks.
+ * metadata the tslab kernel writes, a parameters cell, code cells formatted by prettier with the
+ * code's own settings): the git pre-commit hook (scripts/git-hooks/pre-commit) runs it on the
+ * staged notebooks, and `npm test` on every notebook.
  *   npx ts-node --transpile-only scripts/check-notebooks.ts              every notebook in notebooks/
  *   npx ts-node --transpile-only scripts/check-notebooks.ts --staged     the staged .ipynb files
  *   npx ts-node --transpile-only scripts/check-notebooks.ts a.ipynb ...  the files named
- *   npm run clean-notebooks    (--fix) rewrites notebooks/*.ipynb in committed form
+ *   npm run clean-notebooks    (--fix) rewrites notebooks/*.ipynb in committed form (and formats them)
  * Exit code 1, naming each notebook and problem, if any is not clean.
  */
 import { execFileSync } from "node:child_process";
@@ -13,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { listNotebooks, notebookFormatProblems, TSLAB_LANGUAGE_INFO } from "../lib/notebook/runner";
 import { PROJECT_ROOT } from "../lib/paths";
+import * as prettier from "prettier";
 
 /** [name, content] of each staged .ipynb of the git repository in the working directory. */
 function stagedNotebooks(): [string, string][] {
@@ -38,11 +40,23 @@ function nbformatJson(value: unknown): string {
   return JSON.stringify(sorted(value), null, 1) + "\n";
 }
 
+/** A code cell's source formatted as the project's TypeScript is (.prettierrc), no final newline. */
+async function formatCell(source: string): Promise<string> {
+  const options = (await prettier.resolveConfig(path.join(PROJECT_ROOT, "cell.ts"))) ?? {};
+  const formatted = await prettier.format(source, { ...options, parser: "typescript" });
+  return formatted.replace(/\n$/, "");
+}
+
+/** nbformat's list-of-lines form of a cell source (every line but the last keeps its "\n"). */
+function sourceLines(text: string): string[] {
+  return text.split(/(?<=\n)/);
+}
+
 /**
  * The committed form of a notebook: outputs and execution counts cleared, cell metadata reduced
- * to tags, the kernel's language_info in the notebook metadata.
+ * to tags, the kernel's language_info in the notebook metadata, code cells formatted.
  */
-export function cleanNotebook(content: string): string {
+export async function cleanNotebook(content: string): Promise<string> {
   const nb = JSON.parse(content) as {
     metadata: Record<string, unknown>;
     cells: Record<string, unknown>[];
@@ -54,16 +68,40 @@ export function cleanNotebook(content: string): string {
     if (cell.cell_type === "code") {
       cell.outputs = [];
       cell.execution_count = null;
+      const source = cell.source as string[] | string;
+      const text = Array.isArray(source) ? source.join("") : source;
+      cell.source = sourceLines(await formatCell(text));
     }
   }
   return nbformatJson(nb);
 }
 
-export function checkNotebooksCli(argv: readonly string[]): number {
+/** Code cells that prettier would change, as problems naming the cell. */
+async function formattingProblems(content: string): Promise<string[]> {
+  const nb = JSON.parse(content) as { cells: { cell_type: string; source: string[] | string }[] };
+  const problems: string[] = [];
+  for (const [index, cell] of nb.cells.entries()) {
+    if (cell.cell_type !== "code") continue;
+    const text = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+    let formatted: string;
+    try {
+      formatted = await formatCell(text);
+    } catch (e) {
+      problems.push(
+        `cell index ${index}: does not parse as TypeScript (${String(e).split("\n")[0]})`,
+      );
+      continue;
+    }
+    if (formatted !== text) problems.push(`cell index ${index}: not formatted (prettier)`);
+  }
+  return problems;
+}
+
+export async function checkNotebooksCli(argv: readonly string[]): Promise<number> {
   if (argv.includes("--fix")) {
     for (const file of listNotebooks()) {
       const before = fs.readFileSync(file, "utf8");
-      const after = cleanNotebook(before);
+      const after = await cleanNotebook(before);
       if (after !== before) fs.writeFileSync(file, after);
       console.log(
         `${path.relative(PROJECT_ROOT, file)}: ${after === before ? "clean" : "cleaned"}`,
@@ -80,13 +118,15 @@ export function checkNotebooksCli(argv: readonly string[]): number {
   let bad = 0;
   for (const [name, content] of files) {
     const problems = notebookFormatProblems(content);
+    if (problems.length === 0) problems.push(...(await formattingProblems(content)));
     if (problems.length === 0) continue;
     bad++;
     console.error(`${name}:\n  ${problems.join("\n  ")}`);
   }
   if (bad > 0) {
     console.error(
-      `\n${bad} notebook(s) not in committed form. Clear outputs and restore the metadata with\n` +
+      `\n${bad} notebook(s) not in committed form. Clear outputs, restore the metadata and format\n` +
+        "the code cells with\n" +
         "  npm run clean-notebooks\nthen stage them again (git add).",
     );
     return 1;
@@ -94,4 +134,12 @@ export function checkNotebooksCli(argv: readonly string[]): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = checkNotebooksCli(process.argv.slice(2));
+if (require.main === module) {
+  checkNotebooksCli(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick-start command 2 (`npm test`): the whole test suite.
-#   typecheck -> lint (eslint, prettier) -> build -> unit tests (native engine) -> training tests
+#   typecheck -> lint (eslint, prettier, notebooks' committed form and formatting) -> build -> unit tests (native engine) -> training tests
 #   again on wasm -> notebook tests (AE_QUICK=1)
 # Every step runs even after a failure, so one run shows every problem; exits 1 if any failed.
 # The last line totals node's test runner counts over both test runs.
@@ -45,6 +45,7 @@ node_tests() {
 step typecheck "${TSC[@]}" -p tsconfig.json
 step eslint eslint .
 step prettier prettier --check .
+step notebook-format node node_modules/ts-node/dist/bin.js scripts/check-notebooks.ts
 step build "${TSC[@]}" -p tsconfig.build.json
 
 shopt -s nullglob

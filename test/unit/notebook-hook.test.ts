@@ -20,7 +20,7 @@ function git(...args: string[]) {
 }
 
 describe("the notebooks pre-commit hook", () => {
-  it("refuses a staged notebook with outputs, naming it; the cleaned notebook commits", () => {
+  it("refuses a staged notebook with outputs, naming it; the cleaned notebook commits", async () => {
     git("init", "-q");
     git("config", "user.email", "test@example.invalid");
     git("config", "user.name", "hook test");
@@ -29,7 +29,11 @@ describe("the notebooks pre-commit hook", () => {
       projectPath("notebooks", "01-data-exploration.ipynb"),
       "utf8",
     );
-    assert.equal(cleanNotebook(committed), committed, "the committed notebook is in clean form");
+    assert.equal(
+      await cleanNotebook(committed),
+      committed,
+      "the committed notebook is in clean form",
+    );
 
     // What JupyterLab saves after running a cell: an output, an execution count.
     const nb = JSON.parse(committed) as { cells: Record<string, unknown>[] };
@@ -46,7 +50,7 @@ describe("the notebooks pre-commit hook", () => {
     assert.match(refused.stderr, /npm run clean-notebooks/);
     assert.notEqual(git("rev-parse", "HEAD").status, 0, "no commit exists");
 
-    fs.writeFileSync(file, cleanNotebook(fs.readFileSync(file, "utf8")));
+    fs.writeFileSync(file, await cleanNotebook(fs.readFileSync(file, "utf8")));
     assert.equal(fs.readFileSync(file, "utf8"), committed);
     git("add", ".");
     const accepted = git("commit", "-q", "-m", "clean");
