@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { idxImagesToFloat, readIdxFile } from "../lib/data";
-import { meanSquaredError } from "../lib/metrics";
-import { meanSsim, ssimPerImage } from "../lib/ssim";
+import { meanSquaredError } from "../lib/quality/metrics";
+import { meanSsim, ssimPerImage } from "../lib/quality/ssim";
 
 function time<T>(label: string, run: () => T): T {
   const start = process.hrtime.bigint();

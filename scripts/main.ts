@@ -29,7 +29,7 @@ import { createInterface } from "node:readline";
 import { ensuredRunLine, ensureRun } from "../lib/apps/variants";
 import { quickRequested, resolveConfig, type ConfigOverrides } from "../lib/config";
 import { AutoencoderLabError } from "../lib/errors";
-import type { ReconstructionReport } from "../lib/metrics";
+import type { ReconstructionReport } from "../lib/quality/metrics";
 import { runFolder } from "../lib/runs/run-folder";
 import { comparisonSweepSpec } from "../lib/sweep/comparisons";
 import { terminalSweepProgress } from "../lib/sweep/progress";

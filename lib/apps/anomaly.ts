@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet, ImageShape } from "../data/types";
 import { AutoencoderLabError } from "../errors";
-import { perImageError } from "../metrics";
+import { perImageError } from "../quality/metrics";
 import type { Autoencoder } from "../model/autoencoder";
 import { createRng } from "../random";
 import { encodeSet, mapBatches } from "../train/evaluate";

@@ -7,14 +7,14 @@
 import type { NoiseConfig, NoiseKind } from "../config";
 import type { ImageSet, ImageShape } from "../data/types";
 import { AutoencoderLabError } from "../errors";
-import { psnr } from "../metrics";
+import { psnr } from "../quality/metrics";
 import type { Autoencoder } from "../model/autoencoder";
 import { corrupt } from "../model/noise";
 import type { Figure } from "../plots/figure";
 import { imageGridFigure } from "../plots/images";
 import { deriveSeed } from "../random";
 import { loadRunModel, type LoadedRun } from "../runs/run-folder";
-import { meanSsim } from "../ssim";
+import { meanSsim } from "../quality/ssim";
 import { mapBatches, reconstructSet } from "../train/evaluate";
 import type { VariantSpec } from "./variants";
 

@@ -4,12 +4,12 @@
  * with the same number of coefficients. One point per (method, code size, format).
  */
 import { pixelsPerImage, type ImageSet, type ImageShape } from "../data/types";
-import { psnr } from "../metrics";
+import { psnr } from "../quality/metrics";
 import { pcaInverse, pcaTransform, type PcaModel } from "../ml/pca";
 import type { Autoencoder } from "../model/autoencoder";
 import type { Figure } from "../plots/figure";
 import { lineFigure } from "../plots/line";
-import { meanSsim } from "../ssim";
+import { meanSsim } from "../quality/ssim";
 import { decodeCodes, encodeSet } from "../train/evaluate";
 import { CODE_FORMATS, loadCodes, losslessSizes, storeCodes, type CodeFormat } from "./compression";
 

@@ -198,7 +198,7 @@ export function mnistPreprocess(
   return out;
 }
 
-/** Mean BCE of one image, probabilities clipped to [eps, 1 − eps] (lib/metrics' bceTerm). */
+/** Mean BCE of one image, probabilities clipped to [eps, 1 − eps] (lib/quality/metrics' bceTerm). */
 export function imageBce(x: ArrayLike<number>, p: ArrayLike<number>, eps: number): number {
   let sum = 0;
   for (let i = 0; i < x.length; i++) {

@@ -15,7 +15,7 @@ import { fitPca } from "../ml/pca";
 import { createRng, permutation } from "../random";
 import { INK_THRESHOLD, reconstructionScores } from "../apps/anomaly";
 import { thresholdFromNegatives } from "../apps/roc";
-import { BCE_EPSILON } from "../metrics";
+import { BCE_EPSILON } from "../quality/metrics";
 import { THEME } from "../plots/theme";
 import { showHtml, type DisplaySink } from "../notebook/display";
 import type { LiveFocus, LiveModel, LivePanelPayload, LiveScoreName } from "./types";

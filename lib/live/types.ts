@@ -73,7 +73,7 @@ export interface LivePanelPayload {
     /** A pixel is ink above this value (unionMse). */
     inkThreshold: number;
   };
-  /** Probabilities are clipped to [eps, 1 − eps] in the BCE (as lib/metrics). */
+  /** Probabilities are clipped to [eps, 1 − eps] in the BCE (as lib/quality/metrics). */
   bceEpsilon: number;
   neighbors: number;
   /** Sliders move ±sliderSigmas standard deviations along each component. */

@@ -1,5 +1,5 @@
 /**
- * Histograms from pre-binned counts (a histogram of 47 million pixels is computed in lib/explore,
+ * Histograms from pre-binned counts (a histogram of 47 million pixels is computed in lib/data/explore,
  * not shipped to the browser). Exact-0 and exact-1 counts, when given, get bars of their own.
  */
 import type { Figure, Trace } from "./figure";

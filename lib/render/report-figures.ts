@@ -11,7 +11,7 @@ import { histogramFigure } from "../plots/histogram";
 import { lineFigure } from "../plots/line";
 import { epochTimeFigure, lossCurvesFigure } from "../plots/loss-curves";
 import { pointColumns, scatterFigure } from "../plots/scatter";
-import { samplesPerClass } from "../explore";
+import { samplesPerClass } from "../data/explore";
 import { clusterAccuracy, contingencyTable } from "../ml/cluster-metrics";
 import { kmeans } from "../ml/kmeans";
 import { fitPca, pcaTransform } from "../ml/pca";
@@ -22,7 +22,7 @@ import {
   galleryExamples,
   modelReconstructor,
   type PerImageErrors,
-} from "../reconstruction-analysis";
+} from "../quality/reconstruction-analysis";
 import type { ReportEmbedding, ReportRun } from "./report-run";
 
 export interface ReportFigure {

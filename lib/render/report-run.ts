@@ -25,7 +25,7 @@ import { loadOrComputeEmbedding, type CachedEmbedding } from "../latent/embeddin
 import { fitPca, type PcaModel } from "../ml/pca";
 import { tsne } from "../ml/tsne";
 import { umapEmbed } from "../ml/umap";
-import { perImageError, type PerImageErrorKind } from "../metrics";
+import { perImageError, type PerImageErrorKind } from "../quality/metrics";
 import { loadRun, loadRunModel, type LoadedRun } from "../runs/run-folder";
 import { reconstructSet } from "../train/evaluate";
 
@@ -72,7 +72,7 @@ export interface ReportRun {
   /** Reconstructions of the test set, [count, pixels], computed once. */
   reconstructions(): Promise<Float32Array>;
   /**
-   * Per-image BCE or MSE of the test reconstructions (lib/metrics perImageError), computed once
+   * Per-image BCE or MSE of the test reconstructions (lib/quality/metrics perImageError), computed once
    * per kind. (Not reconstruction-analysis' perImageErrors: the figures need no SSIM, which
    * costs time on 10,000 images and needs images of at least 11×11 pixels.)
    */

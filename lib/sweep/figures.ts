@@ -9,7 +9,7 @@ import { selectImages } from "../data/prepare";
 import { pixelsPerImage } from "../data/types";
 import type { Figure, Trace } from "../plots/figure";
 import { imageGridFigure } from "../plots/images";
-import { modelReconstructor } from "../reconstruction-analysis";
+import { modelReconstructor } from "../quality/reconstruction-analysis";
 import { loadRun, loadRunModel } from "../runs/run-folder";
 import { THEME } from "../plots/theme";
 import { SweepError, type SweepResult, type SweepTrial } from "./runner";

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/types";
 import { AutoencoderLabError } from "../errors";
-import { reconstructionReport } from "../metrics";
+import { reconstructionReport } from "../quality/metrics";
 import type { Autoencoder } from "../model/autoencoder";
 
 /**

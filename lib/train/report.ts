@@ -1,5 +1,5 @@
 /** Text tables of evaluation results for terminals and logs. */
-import type { ReconstructionMetrics, ReconstructionReport } from "../metrics";
+import type { ReconstructionMetrics, ReconstructionReport } from "../quality/metrics";
 
 const ROWS: Array<[keyof ReconstructionMetrics, string, (v: number) => string]> = [
   ["bce", "BCE (lower is better)", (v) => v.toFixed(4)],

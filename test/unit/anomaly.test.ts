@@ -26,7 +26,7 @@ import {
 } from "../../lib/apps/anomaly";
 import { quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
-import { perImageError } from "../../lib/metrics";
+import { perImageError } from "../../lib/quality/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { encodeSet, reconstructSet } from "../../lib/train/evaluate";
 import { train } from "../../lib/train/trainer";

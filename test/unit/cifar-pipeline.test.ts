@@ -15,10 +15,10 @@ import {
   prepareDataset,
   type CifarDatasetSource,
 } from "../../lib/data";
-import { psnr } from "../../lib/metrics";
+import { psnr } from "../../lib/quality/metrics";
 import { imageGridFigure } from "../../lib/plots/images";
 import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
-import { meanSsim } from "../../lib/ssim";
+import { meanSsim } from "../../lib/quality/ssim";
 import { reconstructSet } from "../../lib/train/evaluate";
 import { runExperiment } from "../../lib/train/experiment";
 import { useTestBackend } from "../helpers/backend";

@@ -19,10 +19,10 @@ import { variantBase, variantConfig } from "../../lib/apps/variants";
 import { parametersCellSource } from "../../lib/notebook/parameters";
 import { comparisonConfig, defaultConfig, quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
-import { psnr } from "../../lib/metrics";
+import { psnr } from "../../lib/quality/metrics";
 import { projectPath } from "../../lib/paths";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
-import { meanSsim } from "../../lib/ssim";
+import { meanSsim } from "../../lib/quality/ssim";
 import { train } from "../../lib/train/trainer";
 
 const SHAPE = { height: 28, width: 28, channels: 1 };

@@ -10,7 +10,7 @@ import {
   pixelStats,
   pixelwiseStats,
   samplesPerClass,
-} from "../../lib/explore";
+} from "../../lib/data/explore";
 import { createRng } from "../../lib/random";
 import type { ImageSet, ImageShape, PreparedDataset } from "../../lib/data/types";
 import { DatasetError } from "../../lib/errors";

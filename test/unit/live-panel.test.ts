@@ -103,7 +103,7 @@ describe("placeAmongNeighbors", () => {
 });
 
 describe("page scores", () => {
-  it("equal lib/apps/anomaly reconstructionScores and lib/metrics BCE", () => {
+  it("equal lib/apps/anomaly reconstructionScores and lib/quality/metrics BCE", () => {
     const rng = createRng(3);
     const x = Float32Array.from({ length: 784 }, (_, i) =>
       i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : rng.next(),

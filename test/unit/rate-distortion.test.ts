@@ -10,9 +10,9 @@ import {
 } from "../../lib/apps/rate-distortion";
 import { fitPca } from "../../lib/ml/pca";
 import { resolveConfig } from "../../lib/config";
-import { psnr } from "../../lib/metrics";
+import { psnr } from "../../lib/quality/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
-import { meanSsim } from "../../lib/ssim";
+import { meanSsim } from "../../lib/quality/ssim";
 import { reconstructSet } from "../../lib/train/evaluate";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";

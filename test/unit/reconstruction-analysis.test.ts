@@ -1,4 +1,4 @@
-// Reconstruction analysis (lib/reconstruction-analysis.ts) on tiny synthetic images: batched
+// Reconstruction analysis (lib/quality/reconstruction-analysis.ts) on tiny synthetic images: batched
 // results equal whole-set metrics, rankings, per-class rows and percentiles by hand, gallery
 // examples, and a real (tiny, untrained) autoencoder reconstructing without leaking tensors.
 import { before, test } from "node:test";
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../../lib/config";
 import type { ImageSet } from "../../lib/data/types";
-import { perImageError, reconstructionReport } from "../../lib/metrics";
+import { perImageError, reconstructionReport } from "../../lib/quality/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import {
   analyzeReconstructions,
@@ -18,8 +18,8 @@ import {
   perClassErrorRows,
   summarizeValues,
   type PerImageErrors,
-} from "../../lib/reconstruction-analysis";
-import { meanSsim, ssimPerImage } from "../../lib/ssim";
+} from "../../lib/quality/reconstruction-analysis";
+import { meanSsim, ssimPerImage } from "../../lib/quality/ssim";
 import { meanImage, reconstructSet } from "../../lib/train/evaluate";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";

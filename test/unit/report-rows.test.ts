@@ -1,7 +1,7 @@
 // reportRows: the test-metrics table of notebook 02, model next to the two baselines.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import type { ReconstructionMetrics, ReconstructionReport } from "../../lib/metrics";
+import type { ReconstructionMetrics, ReconstructionReport } from "../../lib/quality/metrics";
 import { formatReport, reportRows } from "../../lib/train/report";
 
 const metrics = (bce: number, mse: number, psnr: number, acc: number): ReconstructionMetrics => ({

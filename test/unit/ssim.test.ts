@@ -1,4 +1,4 @@
-// SSIM (lib/ssim.ts) against cases computed by hand and against scikit-image 0.26.0:
+// SSIM (lib/quality/ssim.ts) against cases computed by hand and against scikit-image 0.26.0:
 //   structural_similarity(a, b, data_range=1, gaussian_weights=True, sigma=1.5,
 //                         use_sample_covariance=False)   (inputs as float64)
 // The reference numbers below were printed by that call (in a throwaway venv, not a project
@@ -7,8 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MetricInputError } from "../../lib/metrics";
-import { meanSsim, ssim, ssimPerImage, ssimWindow } from "../../lib/ssim";
+import { MetricInputError } from "../../lib/quality/metrics";
+import { meanSsim, ssim, ssimPerImage, ssimWindow } from "../../lib/quality/ssim";
 
 const GRAY28 = { height: 28, width: 28, channels: 1 };
 const C1 = 0.01 ** 2;

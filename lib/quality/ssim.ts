@@ -26,7 +26,7 @@
  * scikit-image computes in float32 and differs by ~1e-8 on MNIST digits. 10,000 MNIST pairs
  * take ≈ 0.2 s (bench/ssim.ts).
  */
-import type { ImageShape } from "./data/types";
+import type { ImageShape } from "../data/types";
 import { MetricInputError } from "./metrics";
 
 /** SSIM's stabilising constant factors and window width (Wang et al. 2004 / scikit-image). */

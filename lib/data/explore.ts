@@ -3,10 +3,10 @@
  * histograms, seeded samples, a per-split summary). Pure functions over typed arrays — no
  * tensors, no printing; the notebooks turn the results into tables and figures.
  */
-import { DatasetError } from "./errors";
-import { classCounts } from "./data/prepare";
-import type { Rng } from "./random";
-import { pixelsPerImage, type ImageSet, type ImageShape, type PreparedDataset } from "./data/types";
+import { DatasetError } from "../errors";
+import { classCounts } from "./prepare";
+import type { Rng } from "../random";
+import { pixelsPerImage, type ImageSet, type ImageShape, type PreparedDataset } from "./types";
 
 /** The three splits of a prepared dataset, in display order. */
 export type SplitName = "train" | "validation" | "test";

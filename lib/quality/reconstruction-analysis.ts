@@ -1,7 +1,7 @@
 /**
  * How well an autoencoder reconstructs a set of images, image by image: per-image errors (BCE,
  * MSE, PSNR, SSIM), the set's metrics next to the all-black and mean-image baselines (with SSIM
- * added to lib/metrics' report), the best and worst images, a per-class table, summary
+ * added to lib/quality/metrics' report), the best and worst images, a per-class table, summary
  * statistics of the error distribution (bin it with lib/plots `binCounts`), and gallery examples.
  *
  * Memory stays bounded whatever the set's size: images are reconstructed a batch at a time
@@ -10,10 +10,10 @@
  * plain function from a batch of images to their reconstructions, so that the analysis is the
  * same for a trained model ({@link modelReconstructor}) and for any other function.
  */
-import type { ImageSet, ImageShape } from "./data/types";
-import { pixelsPerImage } from "./data/types";
-import { selectImages } from "./data/prepare";
-import type { GalleryExample } from "./plots/gallery";
+import type { ImageSet, ImageShape } from "../data/types";
+import { pixelsPerImage } from "../data/types";
+import { selectImages } from "../data/prepare";
+import type { GalleryExample } from "../plots/gallery";
 import {
   MetricInputError,
   PSNR_MSE_FLOOR,
@@ -23,8 +23,8 @@ import {
   type ReconstructionReport,
 } from "./metrics";
 import { meanSsim, ssimPerImage } from "./ssim";
-import type { Autoencoder } from "./model/autoencoder";
-import { reconstructSet } from "./train/evaluate";
+import type { Autoencoder } from "../model/autoencoder";
+import { reconstructSet } from "../train/evaluate";
 
 /** Reconstructions (pixels in [0, 1], same layout) of a batch of images. */
 export type Reconstructor = (batch: ImageSet) => Float32Array;
@@ -47,7 +47,7 @@ export interface PerImageErrors {
   mse: Float32Array;
   /** 10·log10(1 / MSE), dB, MSE floored at 1e-10 (higher is better). */
   psnr: Float32Array;
-  /** SSIM (lib/ssim.ts: 11×11 Gaussian window, as scikit-image), higher is better, 1 = identical. */
+  /** SSIM (lib/quality/ssim.ts: 11×11 Gaussian window, as scikit-image), higher is better, 1 = identical. */
   ssim: Float32Array;
 }
 
@@ -62,12 +62,12 @@ export const LOWER_IS_BETTER: Readonly<Record<ErrorKind, boolean>> = {
   ssim: false,
 };
 
-/** lib/metrics' five metrics plus the mean SSIM over images. */
+/** lib/quality/metrics' five metrics plus the mean SSIM over images. */
 export interface SetMetrics extends ReconstructionMetrics {
   ssim: number;
 }
 
-/** A set's reconstruction report (lib/metrics) with SSIM added, and every image's errors. */
+/** A set's reconstruction report (lib/quality/metrics) with SSIM added, and every image's errors. */
 export interface ReconstructionAnalysis extends ReconstructionReport {
   model: SetMetrics;
   allBlack: SetMetrics;

@@ -8,7 +8,7 @@
  *   doc says "mean over images").
  * - Inputs of the wrong length throw a {@link MetricInputError} that names both lengths.
  */
-import { AutoencoderLabError } from "./errors";
+import { AutoencoderLabError } from "../errors";
 
 /** Inputs to a metric have mismatched or invalid lengths (the message names both). */
 export class MetricInputError extends AutoencoderLabError {}
