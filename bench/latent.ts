@@ -12,7 +12,7 @@
  *   --no-tsne         skip the t-SNE pipeline (~1 min)
  */
 import * as fs from "node:fs";
-import { loadOrEncodeCodes } from "../lib/latent/codes";
+import { loadOrEncodeCodes } from "../lib/runs/codes";
 import {
   clusterCodes,
   RECOMMENDED_CODE_CLUSTERING,

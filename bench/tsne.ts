@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../lib/config";
 import { loadDataset } from "../lib/data";
-import { loadOrEncodeCodes } from "../lib/latent/codes";
+import { loadOrEncodeCodes } from "../lib/runs/codes";
 import { knnLabelAccuracy, trustworthiness } from "../lib/latent/trustworthiness";
 import { createTsneRun } from "../lib/latent/tsne";
 

@@ -3,7 +3,6 @@ export { checkPoints, checkNeighborCount, LatentInputError } from "./check";
 export { nearestNeighbors, type Neighbors } from "./neighbors";
 export { knnLabelAccuracy, trustworthiness } from "./trustworthiness";
 export * from "./codes";
-export * from "./embedding-cache";
 export * from "./probes";
 export * from "./projector";
 export {
