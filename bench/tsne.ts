@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../lib/config";
 import { loadDataset } from "../lib/data";
-import { loadOrEncodeCodes } from "../lib/runs/codes";
+import { openRun } from "../lib/runs/open-run";
 import { knnLabelAccuracy, trustworthiness } from "../lib/latent/trustworthiness";
 import { createTsneRun } from "../lib/latent/tsne";
 
@@ -84,7 +84,7 @@ async function loadPoints(
       what: `MNIST test pixels (${dim}-d)`,
     };
   }
-  const codes = await loadOrEncodeCodes(path.resolve(args.run), "test");
+  const codes = await openRun(path.resolve(args.run)).codes("test");
   return {
     points: codes.codes,
     labels: codes.labels,
