@@ -162,7 +162,7 @@ export function readCacheEntry<I>(
   const isObject = typeof record === "object" && record !== null;
   if (isObject && typeof record.format === "number" && record.format !== RUN_CACHE_FORMAT) {
     throw new RunCacheError(
-      `The ${entry.what} at ${shown} comes from another version of this project (cache format ${record.format}): the entry is stale.`,
+      `${shown} was written by another version of this project (cache format ${record.format}), so it is stale.`,
       "stale",
       file,
     );
