@@ -10,6 +10,7 @@ import type { AnalysisConfig } from "../config";
 import { pixelsPerImage } from "../data/types";
 import { perImageError, type PerImageErrorKind } from "../metrics";
 import { openRun, type RunEmbedding, type RunHandle } from "../runs/open-run";
+import { runFolder } from "../runs/run-folder";
 import { reconstructSet } from "../train/evaluate";
 
 /** Settings of the latent-space figures beyond the run's config.analysis. */
@@ -44,7 +45,11 @@ export function openReportRun(
   runsDir = "runs",
   options: ReportRunOptions = {},
 ): ReportRun {
-  const run = openRun(nameOrPath, { runsDir, seed: options.seed, analysis: options.analysis });
+  // By folder, as `npm run figures -- --run` always did: any run folder, finished or not.
+  const run = openRun(runFolder(nameOrPath, runsDir), {
+    seed: options.seed,
+    analysis: options.analysis,
+  });
   const { tsne, umap, dispose } = run;
   let reconstructions: Promise<Float32Array> | undefined;
   const errors = new Map<PerImageErrorKind, Promise<Float32Array>>();
