@@ -24,7 +24,7 @@ export * from "./metrics";
 export * from "./ssim";
 export * from "./reconstruction-analysis";
 export * from "./runs/list";
-export * from "./runs/run-cache";
+export { RunCacheError, type RunCacheProblem } from "./runs/run-cache";
 export * from "./runs/codes";
 export * from "./runs/embeddings";
 export * from "./runs/open-run";
