@@ -24,8 +24,8 @@ import {
   adjustedRandIndex,
   clusterAccuracy,
   normalizedMutualInfo,
-} from "../lib/latent/cluster-metrics";
-import { kmeans } from "../lib/latent/kmeans";
+} from "../lib/ml/cluster-metrics";
+import { kmeans } from "../lib/ml/kmeans";
 import { pixelsPerImage, type ImageSet } from "../lib/data/types";
 import { loadRunModel } from "../lib/runs/run-folder";
 import { encodeSet } from "../lib/train/evaluate";

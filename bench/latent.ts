@@ -19,11 +19,11 @@ import {
   type ClusterCodesOptions,
   type ClusteredCodes,
 } from "../lib/latent/cluster-codes";
-import { kmeans } from "../lib/latent/kmeans";
-import { nearestNeighbors } from "../lib/latent/neighbors";
-import { fitPca, pcaTransform } from "../lib/latent/pca";
-import { trustworthiness } from "../lib/latent/trustworthiness";
-import { umapEmbed } from "../lib/latent/umap";
+import { kmeans } from "../lib/ml/kmeans";
+import { nearestNeighbors } from "../lib/ml/neighbors";
+import { fitPca, pcaTransform } from "../lib/ml/pca";
+import { trustworthiness } from "../lib/ml/trustworthiness";
+import { umapEmbed } from "../lib/ml/umap";
 
 const SEED = 0;
 

@@ -10,9 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../lib/config";
 import { loadDataset } from "../lib/data";
+import { knnLabelAccuracy } from "../lib/ml/knn";
+import { trustworthiness } from "../lib/ml/trustworthiness";
+import { createTsneRun } from "../lib/ml/tsne";
 import { openRun } from "../lib/runs/open-run";
-import { knnLabelAccuracy, trustworthiness } from "../lib/latent/trustworthiness";
-import { createTsneRun } from "../lib/latent/tsne";
 
 interface Args {
   n: number;

@@ -5,7 +5,7 @@
  */
 import { pixelsPerImage, type ImageSet, type ImageShape } from "../data/types";
 import { psnr } from "../metrics";
-import { pcaInverse, pcaTransform, type PcaModel } from "../latent/pca";
+import { pcaInverse, pcaTransform, type PcaModel } from "../ml/pca";
 import type { Autoencoder } from "../model/autoencoder";
 import type { Figure } from "../plots/figure";
 import { lineFigure } from "../plots/line";

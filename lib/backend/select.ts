@@ -11,8 +11,10 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendChoice, ExperimentConfig } from "../config";
 import { AutoencoderLabError } from "../errors";
+import { setFloat64Accelerator } from "../ml/accelerator";
 import { projectPath } from "../paths";
 import type { Autoencoder } from "../model/autoencoder";
+import { nativeFloat64Accelerator } from "./linalg";
 import { activeNativeBackend } from "./native/binding";
 import { createFusedTrainStep, type FusedTrainStep } from "./native/fused-step";
 import { registerWasmConvGradients } from "./wasm/conv-gradient";
@@ -113,6 +115,9 @@ async function tryBackend(name: BackendName): Promise<void> {
  * or a BackendError says why. Safe to call again: an already active backend is kept.
  */
 export async function initBackend(requested: BackendChoice = "auto"): Promise<BackendInfo> {
+  // lib/ml asks this provider before each accelerated step; it answers null unless the native
+  // engine is the running backend at that moment, so registering it always is safe.
+  setFloat64Accelerator(nativeFloat64Accelerator);
   const candidates = requested === "auto" ? AUTO_ORDER : [requested];
   const skipped: string[] = [];
   for (const name of candidates) {

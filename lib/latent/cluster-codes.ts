@@ -5,7 +5,7 @@
  * bench/latent.ts call this; every stage's time is reported.
  */
 import { createRng, deriveSeed } from "../random";
-import { checkPoints, LatentInputError } from "./check";
+import { checkPoints, LatentInputError } from "../ml/check";
 import {
   adjustedRandIndex,
   clusterAccuracy,
@@ -13,12 +13,12 @@ import {
   normalizedMutualInfo,
   silhouetteScore,
   type ContingencyTable,
-} from "./cluster-metrics";
-import { gaussianMixture } from "./gmm";
-import { kmeans } from "./kmeans";
-import { fitPca, pcaTransform } from "./pca";
-import { tsneAsync } from "./tsne";
-import { umapEmbedAsync, type UmapInit } from "./umap";
+} from "../ml/cluster-metrics";
+import { gaussianMixture } from "../ml/gmm";
+import { kmeans } from "../ml/kmeans";
+import { fitPca, pcaTransform } from "../ml/pca";
+import { tsneAsync } from "../ml/tsne";
+import { umapEmbedAsync, type UmapInit } from "../ml/umap";
 
 /**
  * none: the codes as they are; l2: each row scaled to unit length (angles only); standardize:

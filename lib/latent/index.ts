@@ -1,7 +1,11 @@
-// Public API of lib/latent: re-exports only (one line per module).
-export { checkPoints, checkNeighborCount, LatentInputError } from "./check";
-export { nearestNeighbors, type Neighbors } from "./neighbors";
-export { knnLabelAccuracy, trustworthiness } from "./trustworthiness";
+// Public API of lib/latent: re-exports only (one line per module). The numerics now live in
+// lib/ml (see lib/ml/index.ts); their names are re-exported here unchanged so that notebooks and
+// lib/index.ts keep the same surface.
+export { checkPoints, checkNeighborCount, LatentInputError } from "../ml/check";
+export { nearestNeighbors, type Neighbors } from "../ml/neighbors";
+export { trustworthiness } from "../ml/trustworthiness";
+export { knnLabelAccuracy } from "../ml/knn";
+export { featureStandardizer } from "../ml/standardize";
 export * from "./codes";
 export * from "./probes";
 export * from "./projector";
@@ -19,8 +23,8 @@ export {
   type TsneResult,
   type TsneRun,
   type TsneTimings,
-} from "./tsne";
-export { symmetricEigen, type SymmetricEigen } from "./eigen";
+} from "../ml/tsne";
+export { symmetricEigen, type SymmetricEigen } from "../ml/eigen";
 export {
   fitPca,
   pcaTransform,
@@ -28,8 +32,8 @@ export {
   type PcaModel,
   type PcaOptions,
   type PcaTransformOptions,
-} from "./pca";
-export { kmeans, type KmeansOptions, type KmeansResult } from "./kmeans";
+} from "../ml/pca";
+export { kmeans, type KmeansOptions, type KmeansResult } from "../ml/kmeans";
 export {
   adjustedRandIndex,
   clusterAccuracy,
@@ -44,7 +48,7 @@ export {
   type ContingencyTable,
   type NmiAverage,
   type SilhouetteOptions,
-} from "./cluster-metrics";
+} from "../ml/cluster-metrics";
 export * from "./walks";
 export * from "./references";
 export {
@@ -54,7 +58,7 @@ export {
   type UmapAsyncOptions,
   type UmapInit,
   type UmapOptions,
-} from "./umap";
+} from "../ml/umap";
 export {
   assignmentChange,
   clusteringLoss,
@@ -62,8 +66,8 @@ export {
   hardAssignments,
   softAssignment,
   targetDistribution,
-} from "./dec";
-export { gaussianMixture, type GmmOptions, type GmmResult } from "./gmm";
+} from "../ml/dec";
+export { gaussianMixture, type GmmOptions, type GmmResult } from "../ml/gmm";
 export {
   clusterCodes,
   normalizeCodes,

@@ -16,17 +16,22 @@
  *
  * The heavy products (distances, logits, gradients) run as tfjs matrix products on the active
  * backend, with the transposes made once up front: the wasm backend's transposed products are
- * ~10× slower than plain ones (FIELD-NOTES).
+ * ~10× slower than plain ones (FIELD-NOTES). That is why the two classifiers live here and not
+ * in lib/ml, which holds their plain-array parts: the vote (lib/ml/knn.ts), L-BFGS
+ * (lib/ml/lbfgs.ts) and the feature standardisation (lib/ml/standardize.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { AutoencoderLabError } from "../errors";
+import { checkPoints, LatentInputError } from "../ml/check";
+import { knnVote } from "../ml/knn";
+import { lbfgs } from "../ml/lbfgs";
+import { fitPca, pcaTransform } from "../ml/pca";
+import { applyStandardizer, featureStandardizer } from "../ml/standardize";
 import type { Figure } from "../plots/figure";
 import { lineFigure } from "../plots/line";
 import { THEME } from "../plots/theme";
 import { createRng, deriveSeed, permutation } from "../random";
-import { checkPoints, LatentInputError } from "./check";
 import { pickRows } from "./codes";
-import { fitPca, pcaTransform } from "./pca";
 
 /** A labelled set of points: n × dim row-major. */
 export interface LabelledPoints {
@@ -84,9 +89,11 @@ const QUERY_BLOCK_VALUES = 2_600_000;
 
 /**
  * The k nearest training points of every query (Euclidean), queries ≠ references.
- * lib/latent/neighbors.ts answers the self-neighbour question (each point among the others); a
+ * lib/ml/neighbors.ts answers the self-neighbour question (each point among the others); a
  * classifier needs test → train neighbours, so this variant lives here, computed blockwise with
- * ‖r‖² − 2 q·r (‖q‖² is the same for a whole row, so it does not change the ranking).
+ * ‖r‖² − 2 q·r (‖q‖² is the same for a whole row, so it does not change the ranking). The dot
+ * products are tfjs float32 matrix products on the active backend, not lib/ml/distances.ts's
+ * float64 sums: the probe accuracies are defined by this arithmetic.
  * Returns nQuery × k indices into the training set, nearest first (ties: smaller index).
  */
 export function nearestTrainNeighbors(
@@ -165,19 +172,7 @@ export function knnPredict(
   checkLabelled(train, dim, "training points");
   const k = Math.min(options.k ?? 5, train.n);
   const neighbors = nearestTrainNeighbors(train.points, train.n, test, nTest, dim, k);
-  const classes = classCount(train.labels);
-  const votes = new Int32Array(classes);
-  const predicted = new Int32Array(nTest);
-  for (let q = 0; q < nTest; q++) {
-    votes.fill(0);
-    for (let r = 0; r < k; r++) votes[train.labels[neighbors[q * k + r]]]++;
-    // A tied vote goes to the smallest label, as sklearn's KNeighborsClassifier (uniform
-    // weights: the argmax of the vote shares, which is the first, i.e. smallest, tied class).
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
-    predicted[q] = best;
-  }
-  return predicted;
+  return knnVote(neighbors, k, train.labels, classCount(train.labels));
 }
 
 /** Test accuracy (0-1) of a k-NN classifier on the training points. */
@@ -224,136 +219,6 @@ export interface LinearProbe {
   /** Final mean objective (cross-entropy + penalty, per training example). */
   loss: number;
   converged: boolean;
-}
-
-/** Mean and 1/std per feature (a constant feature gets scale 1: it becomes 0 after centring). */
-export function featureStandardizer(
-  points: Float32Array,
-  n: number,
-  dim: number,
-): { mean: Float32Array; scale: Float32Array } {
-  const mean = new Float64Array(dim);
-  const sq = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < dim; t++) mean[t] += points[i * dim + t];
-  }
-  for (let t = 0; t < dim; t++) mean[t] /= n;
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < dim; t++) sq[t] += (points[i * dim + t] - mean[t]) ** 2;
-  }
-  const scale = new Float32Array(dim);
-  for (let t = 0; t < dim; t++) {
-    const std = Math.sqrt(sq[t] / n);
-    scale[t] = std > 1e-6 ? 1 / std : 1;
-  }
-  return { mean: Float32Array.from(mean), scale };
-}
-
-function applyStandardizer(
-  points: Float32Array,
-  n: number,
-  dim: number,
-  mean: Float32Array | null,
-  scale: Float32Array | null,
-): Float32Array {
-  if (!mean || !scale) return points;
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < dim; t++) out[i * dim + t] = (points[i * dim + t] - mean[t]) * scale[t];
-  }
-  return out;
-}
-
-/** L-BFGS memory (pairs of steps and gradient changes kept). */
-const LBFGS_MEMORY = 10;
-
-/**
- * Minimise a smooth function of a parameter vector by L-BFGS with a backtracking (Armijo) line
- * search. `evaluate` returns the value and writes the gradient into `gradient`.
- */
-function lbfgs(
-  evaluate: (x: Float64Array, gradient: Float64Array) => number,
-  x: Float64Array,
-  maxIterations: number,
-  tolerance: number,
-): { iterations: number; value: number; converged: boolean } {
-  const size = x.length;
-  let g = new Float64Array(size);
-  let value = evaluate(x, g);
-  const steps: Float64Array[] = [];
-  const changes: Float64Array[] = [];
-  const rhos: number[] = [];
-  const direction = new Float64Array(size);
-  const alphas = new Float64Array(LBFGS_MEMORY);
-  const maxAbs = (v: Float64Array) => v.reduce((m, e) => Math.max(m, Math.abs(e)), 0);
-  const dot = (a: Float64Array, b: Float64Array) => {
-    let s = 0;
-    for (let i = 0; i < size; i++) s += a[i] * b[i];
-    return s;
-  };
-  let iterations = 0;
-  for (; iterations < maxIterations; iterations++) {
-    if (maxAbs(g) < tolerance) return { iterations, value, converged: true };
-    // Two-loop recursion: direction = −H·g.
-    for (let i = 0; i < size; i++) direction[i] = -g[i];
-    for (let m = steps.length - 1; m >= 0; m--) {
-      alphas[m] = rhos[m] * dot(steps[m], direction);
-      for (let i = 0; i < size; i++) direction[i] -= alphas[m] * changes[m][i];
-    }
-    if (steps.length > 0) {
-      const last = steps.length - 1;
-      const gamma = dot(steps[last], changes[last]) / dot(changes[last], changes[last]);
-      for (let i = 0; i < size; i++) direction[i] *= gamma;
-    } else {
-      const norm = Math.sqrt(dot(g, g));
-      for (let i = 0; i < size; i++) direction[i] /= Math.max(1, norm);
-    }
-    for (let m = 0; m < steps.length; m++) {
-      const beta = rhos[m] * dot(changes[m], direction);
-      for (let i = 0; i < size; i++) direction[i] += (alphas[m] - beta) * steps[m][i];
-    }
-    let slope = dot(g, direction);
-    if (!(slope < 0)) {
-      // Not a descent direction (float32 noise in the gradient): restart from steepest descent.
-      steps.length = changes.length = rhos.length = 0;
-      for (let i = 0; i < size; i++) direction[i] = -g[i] / Math.max(1, Math.sqrt(dot(g, g)));
-      slope = dot(g, direction);
-    }
-    const candidate = new Float64Array(size);
-    const gNew = new Float64Array(size);
-    let step = 1;
-    let newValue = Infinity;
-    for (let tries = 0; tries < 30; tries++) {
-      for (let i = 0; i < size; i++) candidate[i] = x[i] + step * direction[i];
-      newValue = evaluate(candidate, gNew);
-      if (newValue <= value + 1e-4 * step * slope) break;
-      step *= 0.5;
-    }
-    if (!(newValue < value)) return { iterations, value, converged: false }; // no progress left
-    const s = new Float64Array(size);
-    const y = new Float64Array(size);
-    for (let i = 0; i < size; i++) {
-      s[i] = candidate[i] - x[i];
-      y[i] = gNew[i] - g[i];
-    }
-    const sy = dot(s, y);
-    if (sy > 1e-12) {
-      steps.push(s);
-      changes.push(y);
-      rhos.push(1 / sy);
-      if (steps.length > LBFGS_MEMORY) {
-        steps.shift();
-        changes.shift();
-        rhos.shift();
-      }
-    }
-    const relative = (value - newValue) / Math.max(1e-12, Math.abs(value));
-    x.set(candidate);
-    g = gNew;
-    value = newValue;
-    if (relative < 1e-10) return { iterations: iterations + 1, value, converged: true };
-  }
-  return { iterations, value, converged: maxAbs(g) < tolerance };
 }
 
 /** Fit a multinomial logistic regression (a linear probe) on labelled points. */
@@ -408,7 +273,10 @@ export function fitLinearProbe(
       for (let j = 0; j < classes; j++) gradient[weightCount + j] = gb[j];
       return loss + 0.5 * penalty * squared;
     };
-    const result = lbfgs(evaluate, theta, options.maxIterations ?? 300, options.tolerance ?? 1e-4);
+    const result = lbfgs(evaluate, theta, {
+      maxIterations: options.maxIterations ?? 300,
+      tolerance: options.tolerance ?? 1e-4,
+    });
     return {
       weights: Float32Array.from(theta.subarray(0, weightCount)),
       bias: Float32Array.from(theta.subarray(weightCount)),

@@ -22,7 +22,7 @@ import { PNG } from "pngjs";
 import type { ImageShape } from "../data/types";
 import { AutoencoderLabError } from "../errors";
 import { replaceFolder, writeFileAtomic, writeJsonAtomic } from "../runs/atomic";
-import { checkPoints } from "./check";
+import { checkPoints } from "../ml/check";
 
 /** The projector cannot use what was asked: too many thumbnails, mismatched inputs. */
 export class ProjectorError extends AutoencoderLabError {}

@@ -3,8 +3,8 @@
  * walk along principal axes of the codes (mean ± k standard deviations), and interpolate
  * linearly between two points (codes, or pixels for comparison).
  */
-import { LatentInputError } from "./check";
-import type { PcaModel } from "./pca";
+import { LatentInputError } from "../ml/check";
+import type { PcaModel } from "../ml/pca";
 
 /** `steps` points evenly spaced from a to b inclusive (steps × dim): (1 − t)·a + t·b. */
 export function interpolate(

@@ -11,7 +11,7 @@ import { AutoencoderLabError } from "../errors";
 import type { Autoencoder } from "../model/autoencoder";
 import { captureModel } from "../runs/model-files";
 import { encodeSet, reconstructSet } from "../train/evaluate";
-import { fitPca } from "../latent/pca";
+import { fitPca } from "../ml/pca";
 import { createRng, permutation } from "../random";
 import { INK_THRESHOLD, reconstructionScores } from "../apps/anomaly";
 import { thresholdFromNegatives } from "../apps/roc";

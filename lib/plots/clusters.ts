@@ -4,7 +4,7 @@
  * decoded centroids) in the same order.
  */
 import type { ImageShape } from "../data/types";
-import { clusterAccuracy, contingencyTable } from "../latent/cluster-metrics";
+import { clusterAccuracy, contingencyTable } from "../ml/cluster-metrics";
 import { confusionMatrixFigure } from "./confusion";
 import type { Figure } from "./figure";
 import { imageGridFigure } from "./images";

@@ -4,7 +4,7 @@
  */
 import type { Figure, Layout, Trace } from "./figure";
 import { THEME, axisTitle, baseLayout } from "./theme";
-import type { EpochRecord } from "../train/trainer";
+import type { EpochRecord } from "../records";
 
 /** A run's history to plot. */
 export interface HistorySeries {

@@ -12,9 +12,9 @@ import { lineFigure } from "../plots/line";
 import { epochTimeFigure, lossCurvesFigure } from "../plots/loss-curves";
 import { pointColumns, scatterFigure } from "../plots/scatter";
 import { samplesPerClass } from "../explore";
-import { clusterAccuracy, contingencyTable } from "../latent/cluster-metrics";
-import { kmeans } from "../latent/kmeans";
-import { fitPca, pcaTransform } from "../latent/pca";
+import { clusterAccuracy, contingencyTable } from "../ml/cluster-metrics";
+import { kmeans } from "../ml/kmeans";
+import { fitPca, pcaTransform } from "../ml/pca";
 import { createRng } from "../random";
 import {
   bestAndWorst,

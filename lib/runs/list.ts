@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { validateConfig, type ExperimentConfig, type LossName, type ModelKind } from "../config";
 import { displayPath, projectPath } from "../paths";
-import type { EpochRecord } from "../train/trainer";
+import type { EpochRecord } from "../records";
 import { readJson } from "./atomic";
 import {
   loadRun,

@@ -20,9 +20,9 @@ import { resolveConfig, type AnalysisConfig, type BackendChoice } from "../confi
 import { loadDataset, prepareDataset } from "../data";
 import type { ImageSet, ImageShape, PreparedDataset } from "../data/types";
 import { sampleCodes, type CodesSample } from "../latent/codes";
-import { fitPca, type PcaModel } from "../latent/pca";
-import { tsne } from "../latent/tsne";
-import { umapEmbed } from "../latent/umap";
+import { fitPca, type PcaModel } from "../ml/pca";
+import { tsne } from "../ml/tsne";
+import { umapEmbed } from "../ml/umap";
 import { displayPath } from "../paths";
 import { loadOrEncodeCodes, type CodeSplit, type RunCodes } from "./codes";
 import { embeddingsFolder, loadOrComputeEmbedding, type CachedEmbedding } from "./embeddings";

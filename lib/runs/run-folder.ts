@@ -19,7 +19,7 @@ import { validateConfig, type ExperimentConfig } from "../config";
 import { AutoencoderLabError, ConfigError } from "../errors";
 import { displayPath, projectPath } from "../paths";
 import { assemble, type Autoencoder } from "../model/autoencoder";
-import type { EpochRecord } from "../train/trainer";
+import type { EpochRecord } from "../records";
 import {
   readJson,
   replaceFolder,

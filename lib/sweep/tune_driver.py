@@ -171,6 +171,13 @@ class AutoencoderTrial(tune.Trainable):
             f"the last lines of {self.log_path}:\n{self._tail()}"
         )
 
+    def reset_config(self, new_config):
+        # Tune reuses this actor for the next trial (reuse_actors): the trial is a new training
+        # process either way, but Ray's worker process, with ray and tune imported, is kept.
+        self.cleanup()
+        self.setup(new_config)
+        return True
+
     def save_checkpoint(self, checkpoint_dir):
         # The trial's real checkpoint is its run folder (the CLI resumes from it); Tune keeps this.
         return {"run": self.name}
@@ -361,7 +368,7 @@ def main(plan_path):
                 search_alg=BasicVariantGenerator(
                     random_state=plan["searchSeed"], max_concurrent=plan.get("maxConcurrent") or 0
                 ),
-                reuse_actors=False,
+                reuse_actors=True,
             ),
             run_config=run_config,
         )

@@ -4,7 +4,7 @@
  *
  * Start: the parent run's model; centroids μ from k-means on its training codes (config.dec.init).
  * Then, every config.dec.updateInterval steps (T), the soft assignments Q of the whole training
- * split are computed and the target P is sharpened from them (lib/latent/dec.ts); between updates
+ * split are computed and the target P is sharpened from them (lib/ml/dec.ts); between updates
  * Adam minimises γ·KL(P ‖ Q) (+ the reconstruction loss for IDEC) over batches, moving the encoder
  * and the centroids together. Training stops when fewer than config.dec.tolerance of the training
  * images changed cluster between two updates, or after config.dec.maxEpochs passes.
@@ -26,11 +26,7 @@ import type { ImageSet, PreparedDataset } from "../data/types";
 import { pixelsPerImage } from "../data/types";
 import { AutoencoderLabError, ConfigError } from "../errors";
 import { clusterCodes } from "../latent/cluster-codes";
-import {
-  adjustedRandIndex,
-  clusterAccuracy,
-  normalizedMutualInfo,
-} from "../latent/cluster-metrics";
+import { adjustedRandIndex, clusterAccuracy, normalizedMutualInfo } from "../ml/cluster-metrics";
 import { pickRows } from "../latent/codes";
 import { knnPredict } from "../latent/probes";
 import {
@@ -39,8 +35,8 @@ import {
   hardAssignments,
   softAssignment,
   targetDistribution,
-} from "../latent/dec";
-import { kmeans } from "../latent/kmeans";
+} from "../ml/dec";
+import { kmeans } from "../ml/kmeans";
 import type { Autoencoder } from "../model/autoencoder";
 import { createRng, deriveSeed, permutation } from "../random";
 import { writeJsonAtomic } from "../runs/atomic";

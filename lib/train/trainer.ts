@@ -19,24 +19,9 @@ import { createRng, deriveSeed, permutation } from "../random";
 import { createBackendTrainStep } from "../backend/select";
 import { gatherRowsInto } from "../data/batches";
 import { reconstructionLoss, vaeLoss } from "./losses";
+import type { EpochRecord } from "../records";
 
-/** What one epoch did. Losses are means over pixels and images. */
-export interface EpochRecord {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Mean training loss over the epoch's batches (on corrupted inputs for denoising models). */
-  trainLoss: number;
-  /** Validation loss (same loss as training, clean inputs). */
-  valLoss: number;
-  /** Validation binary cross-entropy and mean squared error, whatever the training loss. */
-  valBce: number;
-  valMse: number;
-  /** Wall-clock seconds of the training pass alone, and of the whole epoch with validation. */
-  trainSeconds: number;
-  epochSeconds: number;
-  /** Training images per second of the training pass. */
-  samplesPerSecond: number;
-}
+export type { EpochRecord } from "../records";
 
 export type StopReason = "completed" | "early-stopping" | "interrupted";
 

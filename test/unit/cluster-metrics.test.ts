@@ -9,8 +9,8 @@ import {
   normalizedMutualInfo,
   silhouetteSamples,
   silhouetteScore,
-} from "../../lib/latent/cluster-metrics";
-import { LatentInputError } from "../../lib/latent/check";
+} from "../../lib/ml/cluster-metrics";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 const close = (a: number, b: number, tol = 1e-12) =>

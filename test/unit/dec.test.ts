@@ -15,8 +15,8 @@ import {
   hardAssignments,
   softAssignment,
   targetDistribution,
-} from "../../lib/latent/dec";
-import { LatentInputError } from "../../lib/latent/check";
+} from "../../lib/ml/dec";
+import { LatentInputError } from "../../lib/ml/check";
 import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
 import { runExperiment } from "../../lib/train/experiment";
 import {

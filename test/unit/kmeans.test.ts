@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { kmeans } from "../../lib/latent/kmeans";
-import { LatentInputError } from "../../lib/latent/check";
+import { kmeans } from "../../lib/ml/kmeans";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 /** `perCluster` points around each of `centers` (dim = centers[0].length), Gaussian spread. */

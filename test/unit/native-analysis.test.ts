@@ -4,13 +4,13 @@
 // none).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { float64Accelerator } from "../../lib/backend/linalg";
+import { float64Accelerator } from "../../lib/ml/accelerator";
 import { initBackend } from "../../lib/backend/select";
 import { resolveConfig } from "../../lib/config";
 import { loadDataset } from "../../lib/data";
-import { silhouetteScore } from "../../lib/latent/cluster-metrics";
-import { nearestNeighbors } from "../../lib/latent/neighbors";
-import { fitPca, pcaTransform, type PcaModel } from "../../lib/latent/pca";
+import { silhouetteScore } from "../../lib/ml/cluster-metrics";
+import { nearestNeighbors } from "../../lib/ml/neighbors";
+import { fitPca, pcaTransform, type PcaModel } from "../../lib/ml/pca";
 
 test("fitPca and nearestNeighbors on the native engine equal the JavaScript computation (MNIST)", async () => {
   const dataset = await loadDataset(resolveConfig({}).data);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nearestNeighbors } from "../../lib/latent/neighbors";
-import { LatentInputError } from "../../lib/latent/check";
+import { nearestNeighbors } from "../../lib/ml/neighbors";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 function randomPoints(n: number, dim: number, seed: number): Float32Array {

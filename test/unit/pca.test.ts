@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { symmetricEigen } from "../../lib/latent/eigen";
-import { fitPca, pcaInverse, pcaTransform } from "../../lib/latent/pca";
-import { LatentInputError } from "../../lib/latent/check";
+import { symmetricEigen } from "../../lib/ml/eigen";
+import { fitPca, pcaInverse, pcaTransform } from "../../lib/ml/pca";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 /** Cyclic Jacobi rotations: slow, simple, exact reference for small symmetric matrices. */

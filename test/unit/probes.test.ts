@@ -4,7 +4,7 @@
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { LatentInputError } from "../../lib/latent/check";
+import { LatentInputError } from "../../lib/ml/check";
 import {
   fitLinearProbe,
   knnClassifierAccuracy,

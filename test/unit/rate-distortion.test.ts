@@ -8,7 +8,7 @@ import {
   rateDistortionFigure,
   truncatePca,
 } from "../../lib/apps/rate-distortion";
-import { fitPca } from "../../lib/latent/pca";
+import { fitPca } from "../../lib/ml/pca";
 import { resolveConfig } from "../../lib/config";
 import { psnr } from "../../lib/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";

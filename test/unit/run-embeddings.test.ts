@@ -13,7 +13,7 @@ import {
   type EmbeddingKey,
 } from "../../lib/runs/embeddings";
 import { RunCacheError } from "../../lib/runs/run-cache";
-import { tsne } from "../../lib/latent/tsne";
+import { tsne } from "../../lib/ml/tsne";
 import { createRng } from "../../lib/random";
 
 function points(n: number, dim: number, seed: number): Float32Array {

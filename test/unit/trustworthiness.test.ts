@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { knnLabelAccuracy, trustworthiness } from "../../lib/latent/trustworthiness";
-import { LatentInputError } from "../../lib/latent/check";
+import { knnLabelAccuracy } from "../../lib/ml/knn";
+import { trustworthiness } from "../../lib/ml/trustworthiness";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 test("trustworthiness of an embedding identical to the data (or a scaled, shifted copy) is 1", () => {

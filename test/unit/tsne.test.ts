@@ -10,10 +10,11 @@ import {
   tsneGradient,
   tsneWithStats,
   type Affinities,
-} from "../../lib/latent/tsne";
-import { nearestNeighbors } from "../../lib/latent/neighbors";
-import { knnLabelAccuracy, trustworthiness } from "../../lib/latent/trustworthiness";
-import { LatentInputError } from "../../lib/latent/check";
+} from "../../lib/ml/tsne";
+import { nearestNeighbors } from "../../lib/ml/neighbors";
+import { knnLabelAccuracy } from "../../lib/ml/knn";
+import { trustworthiness } from "../../lib/ml/trustworthiness";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 function affinities(points: Float32Array, n: number, dim: number, perplexity: number): Affinities {

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { umapEmbed, umapEmbedAsync, UmapAbortedError } from "../../lib/latent/umap";
-import { gaussianMixture } from "../../lib/latent/gmm";
-import { kmeans } from "../../lib/latent/kmeans";
-import { clusterAccuracy } from "../../lib/latent/cluster-metrics";
+import { umapEmbed, umapEmbedAsync, UmapAbortedError } from "../../lib/ml/umap";
+import { gaussianMixture } from "../../lib/ml/gmm";
+import { kmeans } from "../../lib/ml/kmeans";
+import { clusterAccuracy } from "../../lib/ml/cluster-metrics";
 import { clusterCodes, normalizeCodes } from "../../lib/latent/cluster-codes";
-import { nearestNeighbors } from "../../lib/latent/neighbors";
-import { LatentInputError } from "../../lib/latent/check";
+import { nearestNeighbors } from "../../lib/ml/neighbors";
+import { LatentInputError } from "../../lib/ml/check";
 import { createRng } from "../../lib/random";
 
 /** `perCluster` points around each of k random centres in `dim` dimensions. */

@@ -2,8 +2,8 @@
 // walks that move only along their axis by the requested standard deviations, grid rows.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { LatentInputError } from "../../lib/latent/check";
-import { fitPca } from "../../lib/latent/pca";
+import { LatentInputError } from "../../lib/ml/check";
+import { fitPca } from "../../lib/ml/pca";
 import { gridRowsOf, interpolate, principalAxisWalk } from "../../lib/latent/walks";
 import { createRng } from "../../lib/random";
 

@@ -7,6 +7,7 @@
  * TensorFlow: a 10,000 × 784 covariance plus its eigendecomposition take a fraction of a second
  * against about 3 s in JavaScript.
  */
+import type { Float64Accelerator, PairwiseDots } from "../../ml/accelerator";
 import type { NativeTensorInfo, OpAttr, TensorFlowBinding } from "./binding";
 
 /** TF_DataType of float64 (the binding exports no constant for it: TensorFlow's c_api.h value). */
@@ -15,7 +16,7 @@ const TF_DOUBLE = 2;
 const ROW_CHUNK = 16384;
 
 /** Native float64 helpers over one binding; every tensor made is deleted before returning. */
-export class Float64Ops {
+export class Float64Ops implements Float64Accelerator {
   private made: number[] = [];
 
   constructor(private readonly binding: TensorFlowBinding) {}
@@ -188,36 +189,5 @@ export class Float64Ops {
         kept.length = 0;
       },
     };
-  }
-}
-
-/** Row blocks of a Gram matrix, computed on demand (Float64Ops.pairwiseDots). */
-export interface PairwiseDots {
-  /** Rows i0..i1 against rows j0..n: (i1 − i0) × (n − j0), row-major. */
-  block(i0: number, i1: number, j0: number): Float64Array;
-  dispose(): void;
-}
-
-/**
- * Visit the upper triangle of the Gram matrix of `points` block by block: `visit(i0, i1, block,
- * width)` gets rows i0..i1 against rows i0..n, row-major, width = n − i0, so the product of rows
- * i and j ≥ i0 is block[(i − i0)·width + j − i0]. Native tensors are freed afterwards.
- */
-export function forEachGramBlock(
-  ops: Pick<Float64Ops, "pairwiseDots">,
-  points: Float32Array,
-  n: number,
-  dim: number,
-  rowsPerBlock: number,
-  visit: (i0: number, i1: number, block: Float64Array, width: number) => void,
-): void {
-  const dots = ops.pairwiseDots(points, n, dim);
-  try {
-    for (let i0 = 0; i0 < n; i0 += rowsPerBlock) {
-      const i1 = Math.min(n, i0 + rowsPerBlock);
-      visit(i0, i1, dots.block(i0, i1, i0), n - i0);
-    }
-  } finally {
-    dots.dispose();
   }
 }

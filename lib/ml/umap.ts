@@ -1,6 +1,6 @@
 /**
  * UMAP embeddings through umap-js 1.4.0, seeded by our generator (umap-js takes a `random`
- * function), on exact nearest neighbours (lib/latent/neighbors.ts) instead of umap-js's
+ * function), on exact nearest neighbours (./neighbors.ts) instead of umap-js's
  * approximate NN-descent: the graph is then the same on every run and a few seconds faster.
  *
  * umap-js itself starts from a uniform random layout, which tears some classes into separate
@@ -19,15 +19,18 @@ import { fitPca, pcaTransform } from "./pca";
 export interface UmapOptions {
   /** Neighbours per point in the fuzzy graph (local vs global balance; typ. 5-50, default 15). */
   neighbors?: number;
-  /** Smallest distance between embedded points (0 packs clusters tight, good before clustering; default 0.1). */
+  /**
+   * Smallest distance between embedded points (default 0.1; 0-0.99): 0 packs clusters tight,
+   * good before clustering.
+   */
   minDist?: number;
-  /** Dimensions of the embedding (default 2). */
+  /** Dimensions of the embedding (default 2; 2-3 for plots, up to ~10 before clustering). */
   components?: number;
   /** Seed of the initial layout and of the negative sampling. */
   seed: number;
   /** Optimisation epochs (default: umap-js's choice by size, 500 up to 2,500 points, then fewer, 200 above 10,000). */
   epochs?: number;
-  /** Scale of the embedded clusters together with minDist (default 1). */
+  /** Scale of the embedded clusters together with minDist (default 1; typ. 0.5-3). */
   spread?: number;
   /**
    * Nearest neighbours already computed for these points (e.g. shared with trustworthiness): at

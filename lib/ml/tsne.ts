@@ -1,7 +1,7 @@
 /**
  * Barnes-Hut t-SNE (van der Maaten 2014), following sklearn.manifold.TSNE (method "barnes_hut"):
  *
- * 1. affinities: each point's 3·perplexity nearest neighbours (exact, lib/latent/neighbors), a
+ * 1. affinities: each point's 3·perplexity nearest neighbours (exact, ./neighbors.ts), a
  *    Gaussian whose width is found by binary search so the conditional distribution has the
  *    requested perplexity, symmetrised P = (P + Pᵀ) / 2n (sparse, CSR);
  * 2. gradient descent on KL(P‖Q) with the Student-t kernel: attraction over the sparse P,
@@ -42,9 +42,12 @@ export interface Affinities {
 export interface TsneOptions {
   /** Effective number of neighbours each point's Gaussian covers (typ. 5–50; default 30). */
   perplexity?: number;
-  /** Gradient-descent iterations in all, exaggeration phase included (default 1000). */
+  /** Gradient-descent iterations in all, exaggeration phase included (default 1000; typ. 500-2000). */
   iterations?: number;
-  /** Barnes-Hut accuracy: 0 = exact repulsion (O(n²)), 0.5 default, larger is faster and rougher. */
+  /**
+   * Barnes-Hut accuracy: 0 = exact repulsion (O(n²)), 0.5 default (typ. 0.2-0.8), larger is
+   * faster and rougher.
+   */
   theta?: number;
   /** Seed of the random initial layout (init "random"; the PCA init is deterministic). */
   seed: number;
@@ -56,9 +59,9 @@ export interface TsneOptions {
   init?: "pca" | "random" | Float32Array;
   /** Step size; "auto" (default) = max(n / earlyExaggeration / 4, 50) as sklearn ≥ 1.2. */
   learningRate?: number | "auto";
-  /** Factor on P during the first iterations, so clusters form (default 12). */
+  /** Factor on P during the first iterations, so clusters form (default 12; typ. 4-24). */
   earlyExaggeration?: number;
-  /** Iterations with exaggeration and momentum 0.5 (default 250). */
+  /** Iterations with exaggeration and momentum 0.5 (default 250; typ. 100-500). */
   exaggerationIterations?: number;
   /** Called every `progressEvery` iterations (and after the last) with the KL divergence. */
   onProgress?: (iteration: number, kl: number) => void;
@@ -671,6 +674,13 @@ export function tsneWithStats(
   return run.result();
 }
 
+export interface TsneAsyncOptions extends TsneOptions {
+  /** Milliseconds of work between yields to the event loop (default 100; 20-500 keeps a kernel responsive). */
+  yieldMs?: number;
+  /** Stops the optimisation early; the layout so far is returned. */
+  signal?: AbortSignal;
+}
+
 /**
  * As tsneWithStats(), but yields to the event loop about every `yieldMs` milliseconds so a
  * notebook kernel stays responsive; `signal` stops it early (the layout so far is returned).
@@ -679,7 +689,7 @@ export async function tsneAsync(
   points: Float32Array,
   n: number,
   dim: number,
-  opts: TsneOptions & { yieldMs?: number; signal?: AbortSignal },
+  opts: TsneAsyncOptions,
 ): Promise<TsneResult> {
   const run = createTsneRun(points, n, dim, opts);
   const yieldMs = opts.yieldMs ?? 100;

@@ -1,12 +1,13 @@
 /**
  * Principal component analysis by the covariance matrix: centre, form the dim × dim covariance
- * in float64, then take its eigendecomposition. On the native TensorFlow engine both run there
- * (double MatMul and SelfAdjointEigV2: 10,000 × 784 in about 0.3 s); elsewhere in JavaScript
- * (4 × 4 register-tiled products over a column-major copy, then lib/latent/eigen.ts: about 3 s).
+ * in float64, then take its eigendecomposition. With a float64 accelerator registered
+ * (./accelerator.ts; the native TensorFlow engine: double MatMul and SelfAdjointEigV2, 10,000 ×
+ * 784 in about 0.3 s) both run there; otherwise in JavaScript (4 × 4 register-tiled products
+ * over a column-major copy, then ./eigen.ts: about 3 s).
  * Exact either way (the two agree to about 1e-13), deterministic, no randomness. Variances use
  * the n − 1 denominator, like sklearn's `explained_variance_`.
  */
-import { float64Accelerator } from "../backend/linalg";
+import { float64Accelerator } from "./accelerator";
 import { checkPoints, LatentInputError } from "./check";
 import { symmetricEigen } from "./eigen";
 
@@ -65,15 +66,15 @@ export function fitPca(
   }
   for (let t = 0; t < dim; t++) mean[t] /= n;
 
-  const native = float64Accelerator();
-  const covariance = native
-    ? symmetricScaled(native.centredGram(points, n, dim, mean), dim, 1 / Math.max(1, n - 1))
+  const accelerator = float64Accelerator();
+  const covariance = accelerator
+    ? symmetricScaled(accelerator.centredGram(points, n, dim, mean), dim, 1 / Math.max(1, n - 1))
     : covarianceMatrix(points, n, dim, mean);
   let totalVariance = 0;
   for (let t = 0; t < dim; t++) totalVariance += covariance[t * dim + t];
 
-  const { values, vectors } = native
-    ? native.symmetricEigen(covariance, dim)
+  const { values, vectors } = accelerator
+    ? accelerator.symmetricEigen(covariance, dim)
     : symmetricEigen(covariance, dim);
   const components = new Float64Array(count * dim);
   const explainedVariance = new Float64Array(count);

@@ -9,15 +9,19 @@
  */
 import { createRng, deriveSeed, type Rng } from "../random";
 import { checkPoints, LatentInputError } from "./check";
+import { differenceSquared } from "./distances";
 
 export interface KmeansOptions {
   /** Number of clusters, 1 ≤ k ≤ n. 10 for the ten digits. */
   k: number;
-  /** Independent seedings; the result with the lowest inertia is kept. Default 10 (sklearn's classic value). */
+  /**
+   * Independent seedings; the result with the lowest inertia is kept. Default 10 (sklearn's
+   * classic value); 1-20.
+   */
   restarts?: number;
   /** Seed of the whole run: restart r uses deriveSeed(seed, r). */
   seed: number;
-  /** Lloyd iterations per restart at most. Default 300. */
+  /** Lloyd iterations per restart at most. Default 300 (sklearn); most runs settle in 10-100. */
   maxIterations?: number;
   /**
    * Stop when the squared centroid shift summed over clusters is at most tolerance × the mean
@@ -27,7 +31,10 @@ export interface KmeansOptions {
   tolerance?: number;
   /** Candidates tried per k-means++ step. Default 2 + ⌊ln k⌋ (sklearn). 1 = plain k-means++. */
   localTrials?: number;
-  /** Keep the inertia after every iteration of the winning restart (costs one pass per iteration). */
+  /**
+   * Keep the inertia after every iteration of the winning restart (costs one pass per
+   * iteration). Default false.
+   */
   history?: boolean;
 }
 
@@ -83,8 +90,6 @@ export function kmeans(
     throw new LatentInputError(`kmeans: seed = ${seed} must be a finite number.`);
   }
 
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) norms[i] = squaredNorm(points, i * dim, dim);
   const shiftTolerance = tolerance * meanVariance(points, n, dim);
 
   let best: RestartResult | null = null;
@@ -130,12 +135,6 @@ function checkPositiveInteger(name: string, value: number): void {
   }
 }
 
-function squaredNorm(points: Float32Array, base: number, dim: number): number {
-  let s = 0;
-  for (let t = 0; t < dim; t++) s += points[base + t] * points[base + t];
-  return s;
-}
-
 function meanVariance(points: Float32Array, n: number, dim: number): number {
   const mean = new Float64Array(dim);
   const meanSq = new Float64Array(dim);
@@ -168,16 +167,6 @@ function pointToCentroid(
   return s;
 }
 
-/** Squared Euclidean distance between points i and j. */
-function pointToPoint(points: Float32Array, a: number, b: number, dim: number): number {
-  let s = 0;
-  for (let t = 0; t < dim; t++) {
-    const d = points[a + t] - points[b + t];
-    s += d * d;
-  }
-  return s;
-}
-
 /**
  * Greedy k-means++: the first centre uniformly at random, every next one by sampling
  * `trials` candidates with probability ∝ squared distance to the nearest chosen centre and
@@ -195,7 +184,7 @@ function kmeansPlusPlus(
   const first = rng.int(n);
   for (let t = 0; t < dim; t++) centroids[t] = points[first * dim + t];
   const closest = new Float64Array(n);
-  for (let i = 0; i < n; i++) closest[i] = pointToPoint(points, i * dim, first * dim, dim);
+  for (let i = 0; i < n; i++) closest[i] = differenceSquared(points, i * dim, first * dim, dim);
   const cumulative = new Float64Array(n);
   const candidateDist = new Float64Array(n);
   const bestDist = new Float64Array(n);
@@ -214,7 +203,7 @@ function kmeansPlusPlus(
       const cbase = candidate * dim;
       let candidatePotential = 0;
       for (let i = 0; i < n; i++) {
-        const d = Math.min(closest[i], pointToPoint(points, i * dim, cbase, dim));
+        const d = Math.min(closest[i], differenceSquared(points, i * dim, cbase, dim));
         candidateDist[i] = d;
         candidatePotential += d;
       }

@@ -11,9 +11,9 @@
  * Labels and assignments are any integer arrays (Uint8Array, Int32Array, number[]); their values
  * need not be 0..k-1.
  */
-import { float64Accelerator, forEachGramBlock } from "../backend/linalg";
 import { createRng, permutation } from "../random";
 import { checkPoints, LatentInputError } from "./check";
+import { forEachDistanceBlock } from "./distances";
 
 export interface ContingencyTable {
   /** The distinct labels, ascending: row r of `counts` is classes[r]. */
@@ -181,6 +181,11 @@ function entropy(counts: number[], n: number): number {
 
 export type NmiAverage = "arithmetic" | "geometric" | "min" | "max";
 
+export interface NmiOptions {
+  /** Normaliser of MI: the arithmetic (default, sklearn's), geometric mean, min or max of the two entropies. */
+  average?: NmiAverage;
+}
+
 /**
  * Normalised mutual information between classes and clusters, in [0, 1] (natural log; the base
  * cancels). `average` picks the normaliser of MI: the arithmetic mean of the two entropies
@@ -190,7 +195,7 @@ export type NmiAverage = "arithmetic" | "geometric" | "min" | "max";
 export function normalizedMutualInfo(
   labels: ArrayLike<number>,
   assignments: ArrayLike<number>,
-  options: { average?: NmiAverage } = {},
+  options: NmiOptions = {},
 ): number {
   const { classes, clusters, counts, n } = contingencyTable(labels, assignments);
   if (classes.length === clusters.length && (classes.length === 1 || classes.length === n)) {
@@ -263,47 +268,8 @@ export interface SilhouetteOptions {
    * engine computes the full score's dot products in float64 MatMul blocks, several times faster).
    */
   sampleSize?: number;
-  /** Seed of the sample (default 0). */
+  /** Seed of the sample (default 0; unused without sampleSize). */
   seed?: number;
-}
-
-/** Rows per block of the pairwise distance loop (64 rows × 784 float32 = 200 KB). */
-const BLOCK_ROWS = 64;
-
-/** Rows per native MatMul block (256 × 10,000 float64 products: 20 MB to read back). */
-const NATIVE_BLOCK_ROWS = 256;
-
-/**
- * What the pair loop of silhouetteSamples adds when every point is scored, with the dot products
- * from the native engine's float64 MatMul: ‖a − b‖ = √(‖a‖² + ‖b‖² − 2 a·b), as sklearn's
- * euclidean_distances computes it.
- */
-function addPairDistancesNative(
-  native: NonNullable<ReturnType<typeof float64Accelerator>>,
-  points: Float32Array,
-  n: number,
-  dim: number,
-  codes: Int32Array,
-  k: number,
-  sums: Float64Array,
-): void {
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < dim; t++) s += points[i * dim + t] * points[i * dim + t];
-    norms[i] = s;
-  }
-  forEachGramBlock(native, points, n, dim, NATIVE_BLOCK_ROWS, (i0, i1, block, width) => {
-    for (let i = i0; i < i1; i++) {
-      const row = (i - i0) * width - i0;
-      const own = codes[i];
-      for (let j = i + 1; j < n; j++) {
-        const distance = Math.sqrt(Math.max(0, norms[i] + norms[j] - 2 * block[row + j]));
-        sums[i * k + codes[j]] += distance;
-        sums[j * k + own] += distance;
-      }
-    }
-  });
 }
 
 /**
@@ -339,30 +305,30 @@ export function silhouetteSamples(
   // point, each pair is computed once and feeds both; otherwise each scored row meets all n.
   const sums = new Float64Array(m * k);
   const everyPoint = subset === undefined;
-  const native = everyPoint ? float64Accelerator() : null;
-  if (native) addPairDistancesNative(native, points, n, dim, codes, k, sums);
-  for (let q0 = 0; native === null && q0 < m; q0 += BLOCK_ROWS) {
-    const q1 = Math.min(m, q0 + BLOCK_ROWS);
-    for (let j0 = everyPoint ? q0 : 0; j0 < n; j0 += BLOCK_ROWS) {
-      const j1 = Math.min(n, j0 + BLOCK_ROWS);
+  // Scoring every point: the upper triangle, from the accelerator's Gram blocks when one is
+  // registered (‖a − b‖ = √(‖a‖² + ‖b‖² − 2 a·b), as sklearn's euclidean_distances computes it),
+  // else from direct differences. A subset: each scored row against all n, direct differences.
+  forEachDistanceBlock(
+    points,
+    n,
+    dim,
+    (q0, q1, j0, j1, block) => {
+      const width = j1 - j0;
       for (let q = q0; q < q1; q++) {
-        const a = rows[q] * dim;
+        const row = (q - q0) * width - j0;
         const out = q * k;
         const own = codes[rows[q]];
-        for (let j = everyPoint && j0 === q0 ? q + 1 : j0; j < j1; j++) {
-          const b = j * dim;
-          let s = 0;
-          for (let t = 0; t < dim; t++) {
-            const d = points[a + t] - points[b + t];
-            s += d * d;
-          }
-          const distance = Math.sqrt(s);
+        for (let j = everyPoint ? Math.max(j0, q + 1) : j0; j < j1; j++) {
+          const distance = Math.sqrt(Math.max(0, block[row + j]));
           sums[out + codes[j]] += distance;
           if (everyPoint) sums[j * k + own] += distance;
         }
       }
-    }
-  }
+    },
+    everyPoint
+      ? { arithmetic: "difference", accelerate: true }
+      : { rows, arithmetic: "difference" },
+  );
   const values = new Float64Array(m);
   for (let q = 0; q < m; q++) {
     const own = codes[rows[q]];
@@ -414,6 +380,11 @@ export interface ClusterMembers {
   atypicalDistances: Float64Array;
 }
 
+export interface ClusterMembersOptions {
+  /** Typical and atypical members listed per cluster (default 8; typically 4-16, a gallery row). */
+  count?: number;
+}
+
 /**
  * For each cluster 0..k-1 (k = centroids.length / dim), its most typical members (closest to the
  * centroid) and most atypical ones (farthest). Ties go to the smaller index. Empty clusters get
@@ -425,7 +396,7 @@ export function clusterMembers(
   dim: number,
   assignments: ArrayLike<number>,
   centroids: ArrayLike<number>,
-  options: { count?: number } = {},
+  options: ClusterMembersOptions = {},
 ): ClusterMembers[] {
   checkPoints(points, n, dim);
   const count = options.count ?? 8;

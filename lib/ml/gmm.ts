@@ -10,7 +10,7 @@ import { kmeans } from "./kmeans";
 import { deriveSeed } from "../random";
 
 export interface GmmOptions {
-  /** Number of components (clusters). */
+  /** Number of components (clusters), 1 ≤ k ≤ n. 10 for the ten digits. */
   k: number;
   /** Seed of the k-means start. */
   seed: number;
@@ -20,9 +20,12 @@ export interface GmmOptions {
    * one class cut in two) and the likelihood reliably picks the right one out: use ~20 there.
    */
   restarts?: number;
-  /** EM iterations at most (default 200). */
+  /** EM iterations at most (default 200; EM usually settles in 20-100). */
   maxIterations?: number;
-  /** Stop when the mean log-likelihood per point improves by less than this (default 1e-4). */
+  /**
+   * Stop when the mean log-likelihood per point improves by less than this (default 1e-4, as
+   * sklearn's tol; 1e-6-1e-3).
+   */
   tolerance?: number;
   /** Added to the covariance diagonals so no component collapses onto a point (default 1e-6, as sklearn). */
   regularization?: number;

@@ -1,5 +1,5 @@
 /**
- * Shape checks shared by the latent-analysis functions, which take points as one flat row-major
+ * Shape checks shared by the lib/ml functions, which take points as one flat row-major
  * Float32Array (n × dim) plus the two sizes.
  */
 import { AutoencoderLabError } from "../errors";
