@@ -18,7 +18,7 @@ import { ensureRun } from "../lib/apps/variants";
 import { initBackend, describeBackend } from "../lib/backend/select";
 import { resolveConfig, type ConfigOverrides } from "../lib/config";
 import { clusterCodes, RECOMMENDED_CODE_CLUSTERING } from "../lib/latent/cluster-codes";
-import { loadOrEncodeCodes } from "../lib/latent/codes";
+import { loadOrEncodeCodes } from "../lib/runs/codes";
 import { loadDataset, prepareDataset } from "../lib/data";
 import {
   adjustedRandIndex,

@@ -12,7 +12,7 @@
  *   --no-tsne         skip the t-SNE pipeline (~1 min)
  */
 import * as fs from "node:fs";
-import { loadOrEncodeCodes } from "../lib/latent/codes";
+import { openRun } from "../lib/runs/open-run";
 import {
   clusterCodes,
   RECOMMENDED_CODE_CLUSTERING,
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   console.log(
     `bench:latent  node ${process.version}  cpus ${(await import("node:os")).cpus().length}  load ${loadAverage()}`,
   );
-  const first = await loadOrEncodeCodes(args.runs[0], "test", { runsDir: args.runsDir });
+  const first = await openRun(args.runs[0], { runsDir: args.runsDir }).codes("test");
   const n = args.limit ? Math.min(args.limit, first.n) : first.n;
   const labels = first.labels.subarray(0, n);
   const pixels = (await first.images()).subarray(0, n * 784);
@@ -139,9 +139,7 @@ async function main(): Promise<void> {
 
   for (const run of args.runs) {
     const codes =
-      run === args.runs[0]
-        ? first
-        : await loadOrEncodeCodes(run, "test", { runsDir: args.runsDir });
+      run === args.runs[0] ? first : await openRun(run, { runsDir: args.runsDir }).codes("test");
     const dim = codes.dim;
     const c = codes.codes.subarray(0, n * dim);
     console.log(`\n-- run ${run}: ${n} test codes of ${dim} dimensions --`);

@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultConfig } from "../lib/config";
 import { loadDataset } from "../lib/data";
-import { loadOrEncodeCodes } from "../lib/latent/codes";
 import { knnLabelAccuracy } from "../lib/ml/knn";
 import { trustworthiness } from "../lib/ml/trustworthiness";
 import { createTsneRun } from "../lib/ml/tsne";
+import { openRun } from "../lib/runs/open-run";
 
 interface Args {
   n: number;
@@ -85,7 +85,7 @@ async function loadPoints(
       what: `MNIST test pixels (${dim}-d)`,
     };
   }
-  const codes = await loadOrEncodeCodes(path.resolve(args.run), "test");
+  const codes = await openRun(path.resolve(args.run)).codes("test");
   return {
     points: codes.codes,
     labels: codes.labels,

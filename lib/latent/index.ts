@@ -7,7 +7,6 @@ export { trustworthiness } from "../ml/trustworthiness";
 export { knnLabelAccuracy } from "../ml/knn";
 export { featureStandardizer } from "../ml/standardize";
 export * from "./codes";
-export * from "./embedding-cache";
 export * from "./probes";
 export * from "./projector";
 export {

@@ -51,11 +51,11 @@ const lossCurves: ReportFigure = {
   name: "loss-curves",
   describe: "training and validation loss per epoch, best epoch marked",
   skipReason: "no finished epoch",
-  build: ({ name, run }) =>
+  build: (run) =>
     run.history.length === 0
       ? null
-      : lossCurvesFigure([{ name, history: run.history, loss: run.config.train.loss }], {
-          title: `Loss per epoch · ${name}`,
+      : lossCurvesFigure([{ name: run.name, history: run.history, loss: run.config.train.loss }], {
+          title: `Loss per epoch · ${run.name}`,
         }),
 };
 
@@ -63,10 +63,12 @@ const epochTimes: ReportFigure = {
   name: "epoch-times",
   describe: "seconds per epoch, training pass and validation",
   skipReason: "no finished epoch",
-  build: ({ name, run }) =>
+  build: (run) =>
     run.history.length === 0
       ? null
-      : epochTimeFigure([{ name, history: run.history }], { title: `Seconds per epoch · ${name}` }),
+      : epochTimeFigure([{ name: run.name, history: run.history }], {
+          title: `Seconds per epoch · ${run.name}`,
+        }),
 };
 
 const reconstructions: ReportFigure = {
@@ -123,7 +125,7 @@ const errorHistogram: ReportFigure = {
   build: async (r) => {
     if (!r.finished) return null;
     const { set } = await r.testSet();
-    const kind = r.run.config.train.loss;
+    const kind = r.config.train.loss;
     const errors = await r.errors(kind);
     const sorted = Float64Array.from(errors).sort();
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;

@@ -79,7 +79,7 @@ export async function renderReportFigures(
   const scale = options.scale ?? 1;
   const manifest: FiguresManifest = {
     run: run.name,
-    runFolder: displayPath(run.run.folder),
+    runFolder: displayPath(run.folder),
     scale,
     figures: [],
     skipped: [],

@@ -292,34 +292,44 @@ export interface RunChoice {
  * silently analyses a small test run where the README's reference numbers were expected.
  */
 export function chooseRun(runName: string | null, runsDir = "runs"): RunChoice {
+  const { folder, why } = chooseRunFolder(runName, runsDir);
+  return { run: loadRun(folder), why };
+}
+
+/** The folder of the run chooseRun picks, and why that one (nothing but the listing is read). */
+export function chooseRunFolder(
+  runName: string | null,
+  runsDir = "runs",
+): { folder: string; why: string } {
   const where = displayPath(projectPath(runsDir));
   const newest = () => selectRuns([], runsDir, { others: 0 })[0];
   if (runName !== null && runName !== NEWEST_RUN) {
     const [named] = selectRuns([runName], runsDir);
     return {
-      run: loadRun(named.folder),
+      folder: named.folder,
       why: `the run named by \`runName = ${JSON.stringify(runName)}\``,
     };
   }
   if (runName === NEWEST_RUN) {
-    const run = loadRun(newest().folder);
-    return { run, why: `the newest finished run in ${where} (\`runName = "newest"\`)` };
+    return {
+      folder: newest().folder,
+      why: `the newest finished run in ${where} (\`runName = "newest"\`)`,
+    };
   }
   const reference = listRuns(runsDir).find((s) => s.name === REFERENCE_RUN && !s.error);
   if (reference && matches(reference, { status: "finished" })) {
     return {
-      run: loadRun(reference.folder),
+      folder: reference.folder,
       why:
         `the reference run (\`runName = null\` picks "${REFERENCE_RUN}" when it exists; ` +
         `\`runName = "newest"\` picks the newest finished run)`,
     };
   }
-  const run = loadRun(newest().folder);
   const reason = reference
     ? `the reference run is not finished (status ${reference.status})`
     : `${where} has no "${REFERENCE_RUN}" run`;
   return {
-    run,
+    folder: newest().folder,
     why: `the newest finished run, since ${reason} (set \`runName\` to choose another)`,
   };
 }

@@ -355,6 +355,19 @@ export interface LoadedRun {
 
 /** Read a run's record, config, history and metrics (not the model: see loadRunModel). */
 export function loadRun(nameOrPath: string, runsDir = "runs"): LoadedRun {
+  const head = loadRunHead(nameOrPath, runsDir);
+  return {
+    ...head,
+    history: readRunHistory(head.folder),
+    metrics: readRunMetrics(head.folder),
+  };
+}
+
+/** Read a run's record and config only (history and metrics: readRunHistory, readRunMetrics). */
+export function loadRunHead(
+  nameOrPath: string,
+  runsDir = "runs",
+): Pick<LoadedRun, "folder" | "record" | "config"> {
   const folder = runFolder(nameOrPath, runsDir);
   if (!fs.existsSync(folder)) {
     throw withoutStack(
@@ -373,13 +386,19 @@ export function loadRun(nameOrPath: string, runsDir = "runs"): LoadedRun {
         `It was made by another version of this project; retrain it, or edit config.json to match.`,
     );
   }
-  const historyFile = path.join(folder, "history.json");
-  const history = fs.existsSync(historyFile)
-    ? (readJson(historyFile, "the run's history") as EpochRecord[])
-    : [];
-  const metricsFile = path.join(folder, "metrics.json");
-  const metrics = fs.existsSync(metricsFile) ? readJson(metricsFile, "the run's metrics") : null;
-  return { folder, record, config, history, metrics };
+  return { folder, record, config };
+}
+
+/** A run folder's history.json ([] before the first epoch ends). */
+export function readRunHistory(folder: string): EpochRecord[] {
+  const file = path.join(folder, "history.json");
+  return fs.existsSync(file) ? (readJson(file, "the run's history") as EpochRecord[]) : [];
+}
+
+/** A run folder's metrics.json (null until the run was evaluated). */
+export function readRunMetrics(folder: string): unknown | null {
+  const file = path.join(folder, "metrics.json");
+  return fs.existsSync(file) ? readJson(file, "the run's metrics") : null;
 }
 
 /** Load the final model of a run (or its last checkpoint when `from` is "checkpoint"). */

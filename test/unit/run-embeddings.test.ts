@@ -1,4 +1,4 @@
-// lib/latent/embedding-cache.ts on real files in a temporary folder: a round trip gives the same
+// lib/runs/embeddings.ts (maps as entries of the run cache) on real files in a temporary folder: a round trip gives the same
 // numbers without recomputing; other codes (fingerprint), other points or a damaged file make it
 // compute again; other options live in another file; a read-only folder still returns the result.
 import { test } from "node:test";
@@ -7,12 +7,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  EmbeddingCacheError,
   embeddingCacheFile,
   loadOrComputeEmbedding,
   readCachedEmbedding,
   type EmbeddingKey,
-} from "../../lib/latent/embedding-cache";
+} from "../../lib/runs/embeddings";
+import { RunCacheError } from "../../lib/runs/run-cache";
 import { tsne } from "../../lib/ml/tsne";
 import { createRng } from "../../lib/random";
 
@@ -79,7 +79,7 @@ test("other codes (fingerprint) or other points: stale, computed again and overw
   const retrained = { ...key, fingerprint: "b".repeat(64) };
   assert.throws(
     () => readCachedEmbedding(retrained),
-    (e: unknown) => e instanceof EmbeddingCacheError && e.problem === "stale",
+    (e: unknown) => e instanceof RunCacheError && e.problem === "stale",
   );
   const again = await loadOrComputeEmbedding(retrained, compute);
   assert.equal(again.source, "computed");
@@ -126,7 +126,7 @@ test("a truncated or altered data file, or unreadable JSON: damaged, computed ag
   fs.writeFileSync(data, bytes.subarray(0, bytes.length - 4));
   assert.throws(
     () => readCachedEmbedding(key),
-    (e: unknown) => e instanceof EmbeddingCacheError && e.problem === "damaged",
+    (e: unknown) => e instanceof RunCacheError && e.problem === "damaged",
   );
   const fixed = await loadOrComputeEmbedding(key, compute);
   assert.equal(fixed.source, "computed");

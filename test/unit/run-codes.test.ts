@@ -1,4 +1,4 @@
-// Cached codes of a run (lib/latent/codes.ts) on a tiny run trained on real MNIST: encoding
+// Cached codes of a run (lib/runs/codes.ts, an entry of the run cache) on a tiny run trained on real MNIST: encoding
 // matches the encoder, the cache is read back, a resumed run's codes are stale and recomputed,
 // truncated / altered / unreadable caches are detected (typed error) and recomputed.
 import { test, before, after } from "node:test";
@@ -8,14 +8,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { ExperimentConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
+import { sampleCodes } from "../../lib/latent/codes";
 import {
   codesFingerprint,
   codesFolder,
-  CodesCacheError,
   loadOrEncodeCodes,
   readCachedCodes,
-  sampleCodes,
-} from "../../lib/latent/codes";
+} from "../../lib/runs/codes";
+import { RunCacheError } from "../../lib/runs/run-cache";
 import { loadRun, loadRunModel, RunError } from "../../lib/runs/run-folder";
 import { encodeSet } from "../../lib/train/evaluate";
 import { runExperiment } from "../../lib/train/experiment";
@@ -83,7 +83,7 @@ test("the training split is encoded on request, into its own files", async () =>
   assert.equal((await loadOrEncodeCodes(folder, "train")).source, "cache");
 });
 
-test("a truncated, altered or unreadable cache is a typed CodesCacheError, and is recomputed", async () => {
+test("a truncated, altered or unreadable cache is a typed RunCacheError, and is recomputed", async () => {
   const fresh = await loadOrEncodeCodes(folder, "test");
   const codesFile = path.join(codesFolder(folder), "test.f32");
   const metaFile = path.join(codesFolder(folder), "test.json");
@@ -109,7 +109,7 @@ test("a truncated, altered or unreadable cache is a typed CodesCacheError, and i
     assert.throws(
       () => readCachedCodes(folder, "test", fingerprint),
       (e: unknown) =>
-        e instanceof CodesCacheError && e.problem === "damaged" && message.test(e.message),
+        e instanceof RunCacheError && e.problem === "damaged" && message.test(e.message),
       what,
     );
     const again = await loadOrEncodeCodes(folder, "test");
@@ -131,7 +131,7 @@ test("resuming the run changes its weights: the cached codes are stale and are e
   resumed.model.dispose();
   assert.throws(
     () => readCachedCodes(folder, "test", codesFingerprint(loadRun(folder), "test")),
-    (e: unknown) => e instanceof CodesCacheError && e.problem === "stale",
+    (e: unknown) => e instanceof RunCacheError && e.problem === "stale",
   );
   const after = await loadOrEncodeCodes(folder, "test");
   assert.equal(after.source, "encoded");
