@@ -22,7 +22,7 @@ describe("npm run notebook -- export", () => {
       [
         "ae.showFigure({ data: [{ type: 'scatter', x: [1, 2, 3], y: [2, 1, points] }], layout: {} });",
         "ae.showTable([{ split: 'train', images: 4000 }], { caption: 'probe table' });",
-        "console.log(`cwd ${process.cwd()} home ${require('os').homedir()} root ${ae.PROJECT_ROOT}`);",
+        "console.log(`cwd ${process.cwd()} home ${require('os').homedir()} root ${ae.projectPath()}`);",
       ].join("\n"),
     ]);
     const fails = writeProbeNotebook(path.join(tmp, "nb", "b-fails.ipynb"), "let n = 1;", [
