@@ -20,7 +20,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/select";
 import { resolveConfig } from "../lib/config";
-import { trustworthiness, tsne } from "../lib/latent";
+import { trustworthiness, tsne } from "../lib/ml";
 import { loadOrEncodeCodes } from "../lib/runs/codes";
 import { runExperiment } from "../lib/train/experiment";
 

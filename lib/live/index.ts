@@ -1,3 +1,11 @@
-// Public API of lib/live: re-exports only. The page code (page.ts) is built into exported pages.
-export * from "./panel";
-export type * from "./types";
+// lib/live: the names other wings, scripts and tests use. The page code (page.ts) is built into exported pages.
+export { fromBase64, imageBce, imageScore, mnistPreprocess, placeAmongNeighbors } from "./page";
+export {
+  LIVE_PANEL_NOTE,
+  LivePanelError,
+  livePanelHtml,
+  livePanelPayload,
+  liveThreshold,
+  showLivePanel,
+} from "./panel";
+export type { LiveScoreName } from "./types";
