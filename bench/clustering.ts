@@ -28,7 +28,7 @@ import {
 import { kmeans } from "../lib/ml/kmeans";
 import { pixelsPerImage, type ImageSet } from "../lib/data/types";
 import { loadRunModel } from "../lib/runs/run-folder";
-import { encodeSet } from "../lib/train/evaluate";
+import { encodeSet } from "../lib/model/inference";
 import { terminalReporter } from "../lib/train/progress";
 import {
   ensureDecRun,

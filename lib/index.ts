@@ -34,7 +34,7 @@ export { describeBackend, initBackend } from "./backend/select";
 export type { Autoencoder } from "./model/autoencoder";
 
 // Training, evaluation, IDEC fine-tuning
-export { decodeCodes, encodeSet, meanImage, reconstructSet } from "./train/evaluate";
+export { decodeCodes, encodeSet, meanImage, reconstructSet } from "./model/inference";
 export { runExperiment } from "./train/experiment";
 export type { ExperimentResult } from "./train/experiment";
 export { overfittingCheck, timePerEpoch } from "./train/history-analysis";
@@ -66,7 +66,7 @@ export type { ErrorKind, ReconstructionAnalysis } from "./quality/reconstruction
 // Code-space analysis glue (probes, pipelines, walks, the projector export, published references)
 export { RECOMMENDED_CODE_CLUSTERING, clusterCodes } from "./latent/cluster-codes";
 export type { ClusterScores } from "./latent/cluster-codes";
-export { pickRows, sampleCodes } from "./latent/codes";
+export { pickRows, sampleCodes } from "./runs/code-sample";
 export {
   labelBudgetCurve,
   labelBudgetFigure,

@@ -20,7 +20,7 @@ import { AutoencoderLabError } from "../errors";
 import { perImageError } from "../quality/metrics";
 import type { Autoencoder } from "../model/autoencoder";
 import { createRng } from "../random";
-import { encodeSet, mapBatches } from "../train/evaluate";
+import { encodeSet, mapBatches } from "../model/inference";
 import {
   precisionRecallCurve,
   rocCurve,

@@ -15,7 +15,7 @@ import { imageGridFigure } from "../plots/images";
 import { deriveSeed } from "../random";
 import { loadRunModel, type LoadedRun } from "../runs/run-folder";
 import { meanSsim } from "../quality/ssim";
-import { mapBatches, reconstructSet } from "../train/evaluate";
+import { mapBatches, reconstructSet } from "../model/inference";
 import type { VariantSpec } from "./variants";
 
 /** A corruption that actually changes images (kind "none" is the plain autoencoder). */

@@ -10,7 +10,7 @@ import type { Autoencoder } from "../model/autoencoder";
 import type { Figure } from "../plots/figure";
 import { lineFigure } from "../plots/line";
 import { meanSsim } from "../quality/ssim";
-import { decodeCodes, encodeSet } from "../train/evaluate";
+import { decodeCodes, encodeSet } from "../model/inference";
 import { CODE_FORMATS, loadCodes, losslessSizes, storeCodes, type CodeFormat } from "./compression";
 
 /** One codec operating point, measured on a set of images. */

@@ -3,8 +3,8 @@
 // Projector export, published reference numbers). The names other wings and scripts use.
 export { RECOMMENDED_CODE_CLUSTERING, clusterCodes, normalizeCodes } from "./cluster-codes";
 export type { ClusterCodesOptions, ClusterScores, ClusteredCodes } from "./cluster-codes";
-export { pickRows, sampleCodes } from "./codes";
-export type { CodesSample } from "./codes";
+export { pickRows, sampleCodes } from "../runs/code-sample";
+export type { CodesSample } from "../runs/code-sample";
 export {
   fitLinearProbe,
   knnClassifierAccuracy,

@@ -31,7 +31,7 @@ import type { Figure } from "../plots/figure";
 import { lineFigure } from "../plots/line";
 import { THEME } from "../plots/theme";
 import { createRng, deriveSeed, permutation } from "../random";
-import { pickRows } from "./codes";
+import { pickRows } from "../runs/code-sample";
 
 /** A labelled set of points: n × dim row-major. */
 export interface LabelledPoints {

@@ -10,7 +10,7 @@ import type { ImageSet, ImageShape } from "../data/types";
 import { AutoencoderLabError } from "../errors";
 import type { Autoencoder } from "../model/autoencoder";
 import { captureModel } from "../runs/model-files";
-import { encodeSet, reconstructSet } from "../train/evaluate";
+import { encodeSet, reconstructSet } from "../model/inference";
 import { fitPca } from "../ml/pca";
 import { createRng, permutation } from "../random";
 import { INK_THRESHOLD, reconstructionScores } from "../apps/anomaly";

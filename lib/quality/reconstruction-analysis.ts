@@ -24,7 +24,7 @@ import {
 } from "./metrics";
 import { meanSsim, ssimPerImage } from "./ssim";
 import type { Autoencoder } from "../model/autoencoder";
-import { reconstructSet } from "../train/evaluate";
+import { reconstructSet } from "../model/inference";
 
 /** Reconstructions (pixels in [0, 1], same layout) of a batch of images. */
 export type Reconstructor = (batch: ImageSet) => Float32Array;

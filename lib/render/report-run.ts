@@ -11,7 +11,7 @@ import { pixelsPerImage } from "../data/types";
 import { perImageError, type PerImageErrorKind } from "../quality/metrics";
 import { openRun, type RunEmbedding, type RunHandle } from "../runs/open-run";
 import { runFolder } from "../runs/run-folder";
-import { reconstructSet } from "../train/evaluate";
+import { reconstructSet } from "../model/inference";
 
 /** Settings of the latent-space figures beyond the run's config.analysis. */
 export interface ReportRunOptions {

@@ -29,7 +29,7 @@ import {
 } from "../data/types";
 import { AutoencoderLabError } from "../errors";
 import { displayPath } from "../paths";
-import { encodeSet } from "../train/evaluate";
+import { encodeSet } from "../model/inference";
 import { resolveCompleteFolder } from "./atomic";
 import {
   fingerprintOf,

@@ -19,7 +19,7 @@ import { initBackend, type BackendInfo } from "../backend/select";
 import { resolveConfig, type AnalysisConfig, type BackendChoice } from "../config";
 import { loadDataset, prepareDataset } from "../data";
 import type { ImageSet, ImageShape, PreparedDataset } from "../data/types";
-import { sampleCodes, type CodesSample } from "../latent/codes";
+import { sampleCodes, type CodesSample } from "./code-sample";
 import { fitPca, type PcaModel } from "../ml/pca";
 import { tsne } from "../ml/tsne";
 import { umapEmbed } from "../ml/umap";
@@ -35,7 +35,7 @@ import {
   readRunMetrics,
   type LoadedRun,
 } from "./run-folder";
-import type { EpochRecord } from "../train/trainer";
+import type { EpochRecord } from "../records";
 
 export interface OpenRunOptions {
   /** Where runs live; null or absent = the preset's folder (runs, or runs/quick with AE_QUICK=1). */

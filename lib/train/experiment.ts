@@ -23,7 +23,7 @@ import {
   type Audience,
   type RunRecord,
 } from "../runs/run-folder";
-import { evaluateReconstruction } from "./evaluate";
+import { evaluateReconstruction } from "../quality/evaluate";
 import {
   checkTrainingData,
   createOptimizer,

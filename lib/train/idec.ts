@@ -27,7 +27,7 @@ import { pixelsPerImage } from "../data/types";
 import { AutoencoderLabError, ConfigError } from "../errors";
 import { clusterCodes } from "../latent/cluster-codes";
 import { adjustedRandIndex, clusterAccuracy, normalizedMutualInfo } from "../ml/cluster-metrics";
-import { pickRows } from "../latent/codes";
+import { pickRows } from "../runs/code-sample";
 import { knnPredict } from "../latent/probes";
 import {
   assignmentChange,
@@ -50,7 +50,8 @@ import {
   RunWriter,
   type LoadedRun,
 } from "../runs/run-folder";
-import { encodeSet, evaluateReconstruction } from "./evaluate";
+import { encodeSet } from "../model/inference";
+import { evaluateReconstruction } from "../quality/evaluate";
 import { datasetRecord } from "./experiment";
 import { reconstructionLoss } from "./losses";
 import { evaluateLosses, NonFiniteLossError, type EpochRecord } from "./trainer";

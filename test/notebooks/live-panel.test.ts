@@ -18,7 +18,7 @@ import { chromium, type Browser, type CDPSession, type Page } from "playwright-c
 import { projectPath } from "../../lib/paths";
 import { runNotebook } from "../../lib/notebook/runner";
 import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
-import { decodeCodes, encodeSet } from "../../lib/train/evaluate";
+import { decodeCodes, encodeSet } from "../../lib/model/inference";
 import { reconstructionScores } from "../../lib/apps/anomaly";
 import type { Autoencoder } from "../../lib/model/autoencoder";
 import { createRng } from "../../lib/random";

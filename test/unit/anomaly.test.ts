@@ -28,7 +28,7 @@ import { quickConfig, resolveConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
 import { perImageError } from "../../lib/quality/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
-import { encodeSet, reconstructSet } from "../../lib/train/evaluate";
+import { encodeSet, reconstructSet } from "../../lib/model/inference";
 import { train } from "../../lib/train/trainer";
 
 const MNIST_SHAPE = { height: 28, width: 28, channels: 1 };

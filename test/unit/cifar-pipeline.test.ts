@@ -19,7 +19,7 @@ import { psnr } from "../../lib/quality/metrics";
 import { imageGridFigure } from "../../lib/plots/images";
 import { loadRun, loadRunModel } from "../../lib/runs/run-folder";
 import { meanSsim } from "../../lib/quality/ssim";
-import { reconstructSet } from "../../lib/train/evaluate";
+import { reconstructSet } from "../../lib/model/inference";
 import { runExperiment } from "../../lib/train/experiment";
 import { useTestBackend } from "../helpers/backend";
 import { createRng } from "../../lib/random";

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../../lib/config";
 import { AutoencoderLabError } from "../../lib/errors";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
-import { decodeCodes, encodeSet, reconstructSet } from "../../lib/train/evaluate";
+import { decodeCodes, encodeSet, reconstructSet } from "../../lib/model/inference";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../../lib/config";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
-import { encodeSet } from "../../lib/train/evaluate";
+import { encodeSet } from "../../lib/model/inference";
 import { reconstructionScores } from "../../lib/apps/anomaly";
 import { createRng } from "../../lib/random";
 import {

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
-import { sampleCodes } from "../../lib/latent/codes";
+import { sampleCodes } from "../../lib/runs/code-sample";
 import { codesFolder } from "../../lib/runs/codes";
 import { embeddingsFolder } from "../../lib/runs/embeddings";
 import { openRun } from "../../lib/runs/open-run";

@@ -13,7 +13,7 @@ import { resolveConfig } from "../../lib/config";
 import { psnr } from "../../lib/quality/metrics";
 import { buildAutoencoder } from "../../lib/model/autoencoder";
 import { meanSsim } from "../../lib/quality/ssim";
-import { reconstructSet } from "../../lib/train/evaluate";
+import { reconstructSet } from "../../lib/model/inference";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 

@@ -20,7 +20,7 @@ import {
   type PerImageErrors,
 } from "../../lib/quality/reconstruction-analysis";
 import { meanSsim, ssimPerImage } from "../../lib/quality/ssim";
-import { meanImage, reconstructSet } from "../../lib/train/evaluate";
+import { meanImage, reconstructSet } from "../../lib/model/inference";
 import { useTestBackend } from "../helpers/backend";
 import { syntheticSet } from "../helpers/synthetic";
 

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { ExperimentConfig } from "../../lib/config";
 import { loadDataset, prepareDataset } from "../../lib/data";
-import { sampleCodes } from "../../lib/latent/codes";
+import { sampleCodes } from "../../lib/runs/code-sample";
 import {
   codesFingerprint,
   codesFolder,
@@ -17,7 +17,7 @@ import {
 } from "../../lib/runs/codes";
 import { RunCacheError } from "../../lib/runs/run-cache";
 import { loadRun, loadRunModel, RunError } from "../../lib/runs/run-folder";
-import { encodeSet } from "../../lib/train/evaluate";
+import { encodeSet } from "../../lib/model/inference";
 import { runExperiment } from "../../lib/train/experiment";
 import { useTestBackend } from "../helpers/backend";
 import { tinyRunConfig } from "../helpers/run-config";

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { resolveConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/errors";
 import { runExperiment } from "../../lib/train/experiment";
-import { reconstructSet } from "../../lib/train/evaluate";
+import { reconstructSet } from "../../lib/model/inference";
 import {
   checkRunName,
   generateRunName,

@@ -1,9 +1,11 @@
-/** Test-set evaluation of a trained autoencoder: reconstructions and the metrics report. */
+/**
+ * A trained autoencoder applied to whole sets, a batch at a time: reconstructions, codes, decoded
+ * codes, and the mean image (the baseline "reconstruction").
+ */
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/types";
 import { AutoencoderLabError } from "../errors";
-import { reconstructionReport } from "../quality/metrics";
-import type { Autoencoder } from "../model/autoencoder";
+import type { Autoencoder } from "./autoencoder";
 
 /**
  * Apply `fn` to a set in batches of rows and collect its [rows, width] outputs into one array
@@ -89,15 +91,4 @@ export function meanImage(set: ImageSet, pixels: number): Float32Array {
     for (let p = 0; p < pixels; p++) sum[p] += row[p];
   }
   return Float32Array.from(sum, (s) => s / Math.max(1, set.count));
-}
-
-/** Metrics of the model on `set`, next to the all-black and mean-training-image baselines. */
-export function evaluateReconstruction(
-  model: Autoencoder,
-  set: ImageSet,
-  train: ImageSet,
-  pixels: number,
-) {
-  const reconstructions = reconstructSet(model, set, pixels);
-  return reconstructionReport(set.images, reconstructions, pixels, meanImage(train, pixels));
 }
