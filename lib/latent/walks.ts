@@ -1,5 +1,5 @@
 /**
- * Moving through code space (decode the results with decodeCodes from lib/train/evaluate.ts):
+ * Moving through code space (decode the results with decodeCodes from lib/model/inference.ts):
  * walk along principal axes of the codes (mean ± k standard deviations), and interpolate
  * linearly between two points (codes, or pixels for comparison).
  */

@@ -183,7 +183,7 @@ test("an old (format 1) cache is recomputed, never misread", async () => {
   const run = openRun("tiny", { runsDir });
   const record = path.join(codesFolder(run.folder), "test.json");
   const current = JSON.parse(fs.readFileSync(record, "utf8"));
-  // What lib/latent/codes.ts wrote before the run cache: another layout, same file names.
+  // What the codes cache (formerly lib/latent/codes.ts) wrote before the run cache: another layout, same file names.
   fs.writeFileSync(
     record,
     JSON.stringify({ format: 1, split: "test", n: 100, dim: 4, fingerprint: current.fingerprint }),
