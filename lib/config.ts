@@ -683,6 +683,13 @@ function unknownKey(key: string): ConfigError {
   );
 }
 
+/** Overrides, nested or dotted, as one object of dotted keys (unknown keys rejected). */
+export function dottedOverrides(
+  overrides: ConfigOverrides | Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.fromEntries(flattenOverrides(overrides));
+}
+
 /** Flatten nested overrides into dotted keys, rejecting keys that are neither a field nor a group. */
 function flattenOverrides(overrides: unknown, prefix = ""): Array<[string, unknown]> {
   if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {

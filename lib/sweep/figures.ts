@@ -13,7 +13,7 @@ import { modelReconstructor } from "../quality/reconstruction-analysis";
 import { loadRun, loadRunModel } from "../runs/run-folder";
 import { THEME } from "../plots/theme";
 import { SweepError, type SweepResult, type SweepTrial } from "./runner";
-import { quickRequested } from "../config";
+import { dottedOverrides, quickRequested, type ConfigOverrides } from "../config";
 import { sweepRows } from "./progress";
 import { validateSweepSpec, type SweepSpec } from "./spec";
 
@@ -193,28 +193,29 @@ export function parallelCoordinatesFigure(
 /** What notebook 11's parameters cell sets. */
 export interface NotebookSweepParameters {
   name: string;
+  /**
+   * Config overrides every trial shares (its configOverrides, e.g. {"train.epochs": 4}); at full
+   * settings only: under AE_QUICK=1 the quick preset's epochs and data limits stay, as in the
+   * variant notebooks, and only train.runsDir is kept.
+   */
+  base: ConfigOverrides;
   codeSizes: number[];
   learningRates: number[];
-  /** Epochs per trial and training images (full settings; AE_QUICK=1 keeps the quick preset's). */
-  epochs: number;
-  trainLimit: number | null;
   scheduler: "fifo" | "asha";
-  runsDir?: string | null;
 }
 
 /**
- * Notebook 11's sweep: a grid of code size × learning rate. Under AE_QUICK=1 the quick preset's
- * epochs and data limits stay (as the variant notebooks do), so the notebook test stays short.
+ * Notebook 11's sweep: a grid of code size × learning rate over the notebook's base overrides.
+ * Under AE_QUICK=1 the quick preset's settings stay, so the notebook test stays short.
  */
 export function notebookSweepSpec(p: NotebookSweepParameters): SweepSpec {
   const quick = quickRequested();
+  const base = dottedOverrides(p.base);
+  const runsDir = base["train.runsDir"];
   return validateSweepSpec({
     name: p.name,
     preset: quick ? "quick" : "default",
-    base: {
-      ...(quick ? {} : { "train.epochs": p.epochs, "data.trainLimit": p.trainLimit }),
-      ...(p.runsDir ? { "train.runsDir": p.runsDir } : {}),
-    },
+    base: quick ? (runsDir === undefined ? {} : { "train.runsDir": runsDir }) : base,
     grid: { "model.codeSize": p.codeSizes, "train.learningRate": p.learningRates },
     scheduler: p.scheduler,
   });
