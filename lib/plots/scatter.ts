@@ -181,8 +181,17 @@ export function scatterFigure(points: ScatterPoints, options: ScatterOptions = {
     ...(options.equalAxes ? { scaleanchor: "x", scaleratio: 1 } : {}),
   };
   layout.showlegend = data.length > 1;
-  // Small markers would make tiny legend symbols: draw legend symbols at a fixed size.
-  layout.legend = { ...(layout.legend as object), itemsizing: "constant" };
+  // Small markers would make tiny legend symbols: draw legend symbols at a fixed size. Ten or so
+  // classes in the theme's top row run into the title: a scatter's legend is a column at the right.
+  layout.legend = {
+    ...(layout.legend as object),
+    itemsizing: "constant",
+    orientation: "v",
+    x: 1.02,
+    xanchor: "left",
+    y: 1,
+    yanchor: "top",
+  };
   layout.hovermode = "closest";
   return { data, layout };
 }
