@@ -1,7 +1,7 @@
 /**
  * Checks that notebooks are in their committed form (no outputs, no execution counts, the
- * metadata the tslab kernel writes, a parameters cell, code cells formatted by prettier with the
- * code's own settings): the git pre-commit hook (scripts/git-hooks/pre-commit) runs it on the
+ * metadata the tslab kernel writes, a parameters cell, the other code cells formatted by prettier
+ * with the code's own settings): the git pre-commit hook (scripts/git-hooks/pre-commit) runs it on the
  * staged notebooks, and `npm test` on every notebook.
  *   npx ts-node --transpile-only scripts/check-notebooks.ts              every notebook in notebooks/
  *   npx ts-node --transpile-only scripts/check-notebooks.ts --staged     the staged .ipynb files
@@ -47,6 +47,16 @@ async function formatCell(source: string): Promise<string> {
   return formatted.replace(/\n$/, "");
 }
 
+/**
+ * The parameters cell stays as written: one `let` per line is its contract with papermill's
+ * injection, `--help` and the parameter reader (lib/notebook/parameters.ts), which prettier would
+ * break by wrapping a long array over several lines.
+ */
+function isParametersCell(cell: { metadata?: unknown }): boolean {
+  const tags = (cell.metadata as { tags?: string[] } | undefined)?.tags;
+  return tags?.includes("parameters") ?? false;
+}
+
 /** nbformat's list-of-lines form of a cell source (every line but the last keeps its "\n"). */
 function sourceLines(text: string): string[] {
   return text.split(/(?<=\n)/);
@@ -68,6 +78,7 @@ export async function cleanNotebook(content: string): Promise<string> {
     if (cell.cell_type === "code") {
       cell.outputs = [];
       cell.execution_count = null;
+      if (isParametersCell(cell)) continue;
       const source = cell.source as string[] | string;
       const text = Array.isArray(source) ? source.join("") : source;
       cell.source = sourceLines(await formatCell(text));
@@ -78,10 +89,12 @@ export async function cleanNotebook(content: string): Promise<string> {
 
 /** Code cells that prettier would change, as problems naming the cell. */
 async function formattingProblems(content: string): Promise<string[]> {
-  const nb = JSON.parse(content) as { cells: { cell_type: string; source: string[] | string }[] };
+  const nb = JSON.parse(content) as {
+    cells: { cell_type: string; source: string[] | string; metadata?: unknown }[];
+  };
   const problems: string[] = [];
   for (const [index, cell] of nb.cells.entries()) {
-    if (cell.cell_type !== "code") continue;
+    if (cell.cell_type !== "code" || isParametersCell(cell)) continue;
     const text = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
     let formatted: string;
     try {
