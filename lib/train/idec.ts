@@ -19,7 +19,14 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { resolveConfig, validateConfig, type ExperimentConfig } from "../config";
+import { ensureRun, type EnsuredRun } from "../apps/variants";
+import {
+  deepClusteringOverrides,
+  resolveConfig,
+  validateConfig,
+  type ConfigOverrides,
+  type ExperimentConfig,
+} from "../config";
 import { describeBackend, initBackend } from "../backend/select";
 import { loadDataset, prepareDataset } from "../data";
 import { gatherRowsInto } from "../data/batches";
@@ -58,6 +65,7 @@ import {
 import { encodeSet, evaluateReconstruction } from "./evaluate";
 import { datasetRecord } from "./experiment";
 import { reconstructionLoss } from "./losses";
+import type { ProgressReporter } from "./experiment";
 import { evaluateLosses, NonFiniteLossError, type EpochRecord } from "./trainer";
 
 /** One target update of a fine-tuning run: the interval of T steps before it, then the update. */
@@ -140,16 +148,17 @@ export interface FineTuneResult {
 }
 
 /**
- * The fine-tuning settings that reached the issue's goals on the reference run (bench/clustering.ts,
- * docs/clustering.md): start from N2D's clusters of the codes (standardise → UMAP-2 → GMM), hold
- * them as the target for the first interval, then IDEC's self-training. Pass as the `dec`
- * overrides of decRunConfig / ensureDecRun.
+ * The fine-tuning settings of the recommended clustering path (CLUSTERING_RUNS, docs/clustering.md):
+ * start from N2D's clusters of the parent's training codes (standardise → UMAP-2 → GMM, one run),
+ * hold them as the target for the first interval, then IDEC's self-training, T = 350 steps, 3
+ * passes (about 2 minutes for the deep parent on 2 cores). Pass as the `dec` overrides of
+ * decRunConfig / ensureDecRun.
  */
 export const RECOMMENDED_DEC = {
   init: "umap-gmm",
-  initRuns: 3,
-  updateInterval: 700,
-  maxEpochs: 10,
+  initRuns: 1,
+  updateInterval: 350,
+  maxEpochs: 3,
 } as const satisfies Partial<ExperimentConfig["dec"]>;
 
 const CENTROIDS_FILE = "centroids.bin";
@@ -271,33 +280,22 @@ async function initialClusters(
   const sample = pickRows(codes, dim, rows);
   // UMAP's layout depends on its seed, and now and then two digits share a cluster: with several
   // runs, keep the clustering that agrees best (mean ARI) with the others, a choice without labels.
-  const runs: Int32Array[] = [];
-  let embedSeconds = 0;
-  for (let r = 0; r < config.dec.initRuns; r++) {
-    const clustered = await clusterCodes(sample, count, dim, {
-      normalize: "standardize",
-      embedding: {
-        kind: "umap",
-        neighbors: config.analysis.umapNeighbors,
-        minDist: 0,
-        components: 2,
-      },
-      method: "gmm",
-      k,
-      seed: r === 0 ? seed : deriveSeed(seed, r),
-    });
-    runs.push(clustered.assignments);
-    embedSeconds += clustered.seconds.embed;
-  }
-  const agreement = runs.map((a, r) =>
-    runs.length === 1
-      ? 1
-      : runs.reduce((sum, b, s) => (s === r ? sum : sum + adjustedRandIndex(a, b)), 0) /
-        (runs.length - 1),
-  );
-  const chosen = agreement.indexOf(Math.max(...agreement));
-  const clustered = { assignments: runs[chosen] };
-  if (runs.length > 1) {
+  const clustered = await clusterCodes(sample, count, dim, {
+    normalize: "standardize",
+    embedding: {
+      kind: "umap",
+      neighbors: config.analysis.umapNeighbors,
+      minDist: 0,
+      components: 2,
+    },
+    method: "gmm",
+    k,
+    seed,
+    runs: config.dec.initRuns,
+  });
+  const embedSeconds = clustered.seconds.embed;
+  if (clustered.selection) {
+    const { agreement, chosen } = clustered.selection;
     log(
       `N2D runs' mean agreement (ARI) with the others: ${agreement.map((a) => a.toFixed(3)).join(", ")}: run ${chosen + 1} kept`,
     );
@@ -796,4 +794,52 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * The recommended clustering path's two runs: the deep 784-500-500-2000-64 parent
+ * (deepClusteringOverrides) and its IDEC fine-tuning with RECOMMENDED_DEC. The main job makes
+ * both; notebook 06 loads them.
+ */
+export const CLUSTERING_RUNS = { parent: "deep-64", tuned: "deep-64-idec" } as const;
+
+export interface EnsureClusteringRunsOptions extends FineTuneOptions {
+  /** Defaults (and runsDir) the parent's overrides apply to; default resolveConfig(). */
+  base?: ExperimentConfig;
+  /** Added to deepClusteringOverrides() (e.g. another dataset); then name the runs too. */
+  overrides?: ConfigOverrides;
+  /** Run names; default CLUSTERING_RUNS. */
+  names?: { parent: string; tuned: string };
+  /** Epoch progress of the parent's training. */
+  reporter?: ProgressReporter;
+}
+
+/**
+ * The recommended parent and its IDEC fine-tuning, each reused when complete with the same
+ * config (the fine-tuning also from the very same parent), resumed when stopped, trained when
+ * absent: the parent with ensureRun, the fine-tuning with ensureDecRun and RECOMMENDED_DEC.
+ */
+export async function ensureClusteringRuns(
+  options: EnsureClusteringRunsOptions = {},
+): Promise<{ parent: EnsuredRun; tuned: Awaited<ReturnType<typeof ensureDecRun>> }> {
+  const base = options.base ?? resolveConfig();
+  const names = options.names ?? CLUSTERING_RUNS;
+  const overrides = resolveConfig(
+    options.overrides ?? {},
+    resolveConfig(deepClusteringOverrides(), base),
+  );
+  const parent = await ensureRun(
+    names.parent,
+    {},
+    {
+      base: overrides,
+      reporter: options.reporter,
+      variant: true,
+    },
+  );
+  const tuned = await ensureDecRun(names.tuned, names.parent, RECOMMENDED_DEC, {
+    ...options,
+    runsDir: base.train.runsDir,
+  });
+  return { parent, tuned };
 }
