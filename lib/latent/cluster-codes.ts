@@ -73,6 +73,14 @@ export interface ClusterCodesOptions {
    * whole embedding; 3 to 5 are typical. Reported in `selection`.
    */
   runs?: number;
+  /**
+   * More codes of the same model (row-major context.n × dim, e.g. of training images), embedded
+   * and clustered together with the n codes, never scored and not returned: UMAP's neighbour graph
+   * and the mixture get better with more points (N2D clusters all 70,000 MNIST images at once).
+   * Normalisation, embedding and clustering are fitted on all n + context.n points; assignments,
+   * features, embedding, silhouette and scores are those of the n codes. No labels are involved.
+   */
+  context?: { codes: Float32Array; n: number };
   /** True classes: with them the result carries accuracy, NMI, ARI and the contingency table. */
   labels?: ArrayLike<number>;
   /** Silhouette of the clusters in the clustered space: true (exact), or a seeded sample size. */
@@ -117,6 +125,8 @@ export interface ClusteredCodes {
     k: number;
     restarts: number;
     runs: number;
+    /** Context points clustered alongside (0 without `context`). */
+    context: number;
   };
 }
 
@@ -144,6 +154,20 @@ export function meanAgreement(clusterings: readonly ArrayLike<number>[]): number
 export const RECOMMENDED_CODE_CLUSTERING = {
   normalize: "standardize",
   embedding: { kind: "umap", neighbors: 15, minDist: 0, components: 2 },
+  method: "gmm",
+  restarts: 20,
+} as const satisfies Omit<ClusterCodesOptions, "seed">;
+
+/**
+ * N2D's clustering (McConville et al. 2020), the best on the deep parent's codes
+ * (bench/clustering.ts, docs/clustering.md): the codes as they are, a UMAP with as many dimensions
+ * as clusters (10 for the digits; 20 neighbours, minDist 0), then a full-covariance Gaussian
+ * mixture with 20 EM restarts. With the training images' codes as `context` (unlabelled) it
+ * clusters the test codes better still. No 2-D map: use RECOMMENDED_CODE_CLUSTERING to draw one.
+ */
+export const N2D_CODE_CLUSTERING = {
+  normalize: "none",
+  embedding: { kind: "umap", neighbors: 20, minDist: 0, components: 10 },
   method: "gmm",
   restarts: 20,
 } as const satisfies Omit<ClusterCodesOptions, "seed">;
@@ -221,18 +245,29 @@ export async function clusterCodes(
   }
   const clock = () => performance.now() / 1000;
 
-  let t = clock();
-  const normalized = normalizeCodes(codes, n, dim, normalize);
-  const seconds = { normalize: clock() - t, embed: 0, cluster: 0, score: 0 };
-
   const runs = options.runs ?? 1;
   if (!Number.isInteger(runs) || runs < 1) {
     throw new LatentInputError(`clusterCodes: runs is ${runs}: pass a whole number of at least 1.`);
   }
+  const context = options.context;
+  if (context) checkPoints(context.codes, context.n, dim, "context codes");
+  const total = n + (context?.n ?? 0);
+  let all = codes;
+  if (context) {
+    checkPoints(codes, n, dim, "codes");
+    all = new Float32Array(total * dim);
+    all.set(codes.subarray(0, n * dim), 0);
+    all.set(context.codes.subarray(0, context.n * dim), n * dim);
+  }
+
+  let t = clock();
+  const normalized = normalizeCodes(all, total, dim, normalize);
+  const seconds = { normalize: clock() - t, embed: 0, cluster: 0, score: 0 };
+
   const attempts: EmbeddedClusters[] = [];
   for (let r = 0; r < runs; r++) {
     const runSeed = r === 0 ? seed : deriveSeed(seed, r);
-    const attempt = await embedAndCluster(normalized, n, dim, embedding, method, k, restarts, {
+    const attempt = await embedAndCluster(normalized, total, dim, embedding, method, k, restarts, {
       seed: runSeed,
       onProgress: options.onProgress,
     });
@@ -242,7 +277,14 @@ export async function clusterCodes(
   }
   const agreement = meanAgreement(attempts.map((a) => a.assignments));
   const chosen = agreement.indexOf(Math.max(...agreement));
-  const { features, featureDim, embedding: embeddingOut, assignments, centers } = attempts[chosen];
+  const kept = attempts[chosen];
+  const { featureDim, centers } = kept;
+  // With context points, only the first n rows are the codes asked about.
+  const ownRows = <T extends Float32Array | Int32Array>(a: T, width: number): T =>
+    (context ? a.slice(0, n * width) : a) as T;
+  const features = ownRows(kept.features, featureDim);
+  const embeddingOut = kept.embedding && ownRows(kept.embedding, featureDim);
+  const assignments = ownRows(kept.assignments, 1);
 
   t = clock();
   let scores: ClusterScores | undefined;
@@ -277,7 +319,15 @@ export async function clusterCodes(
     ...(silhouette !== undefined ? { silhouette } : {}),
     ...(runs > 1 ? { selection: { agreement, chosen } } : {}),
     seconds,
-    settings: { normalize, embedding: describeEmbedding(embedding), method, k, restarts, runs },
+    settings: {
+      normalize,
+      embedding: describeEmbedding(embedding),
+      method,
+      k,
+      restarts,
+      runs,
+      context: context?.n ?? 0,
+    },
   };
 }
 

@@ -67,6 +67,8 @@ export {
 export { gaussianMixture, type GmmOptions, type GmmResult } from "./gmm";
 export {
   clusterCodes,
+  meanAgreement,
+  N2D_CODE_CLUSTERING,
   normalizeCodes,
   RECOMMENDED_CODE_CLUSTERING,
   type ClusterCodesOptions,

@@ -232,3 +232,36 @@ test("clusterCodes runs: the run agreeing best with the others is kept, run r se
     await assert.rejects(clusterCodes(points, n, dim, { ...settings, seed: 3, runs }), /runs is/);
   }
 });
+
+test("clusterCodes context: clustered with the codes, only the codes returned and scored", async () => {
+  // 9 codes (3 per blob) with the other 171 points as context: the same as clustering all 180
+  // points and keeping the first 9 rows.
+  const own = 9;
+  const codes = points.slice(0, own * dim);
+  const context = { codes: points.slice(own * dim), n: n - own };
+  for (const embedding of [
+    { kind: "none" },
+    { kind: "umap", neighbors: 10, epochs: 50 },
+  ] as const) {
+    const settings = { k: 3, seed: 2, embedding, normalize: "standardize", method: "gmm" } as const;
+    const alone = await clusterCodes(points, n, dim, settings);
+    const withContext = await clusterCodes(codes, own, dim, {
+      ...settings,
+      context,
+      labels: labels.subarray(0, own),
+      silhouette: true,
+    });
+    assert.deepEqual(withContext.assignments, alone.assignments.subarray(0, own));
+    assert.equal(withContext.features.length, own * withContext.featureDim);
+    assert.deepEqual(withContext.features, alone.features.subarray(0, own * alone.featureDim));
+    if (embedding.kind === "umap") assert.equal(withContext.embedding!.length, own * 2);
+    assert.deepEqual(withContext.centers, alone.centers);
+    assert.equal(withContext.scores!.accuracy, 1);
+    assert.equal(withContext.settings.context, n - own);
+    assert.ok(Number.isFinite(withContext.silhouette));
+  }
+  await assert.rejects(
+    clusterCodes(codes, own, dim, { seed: 1, context: { codes: new Float32Array(5), n: 1 } }),
+    /context codes/,
+  );
+});
