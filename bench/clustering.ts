@@ -148,9 +148,9 @@ async function main(argv: string[]): Promise<void> {
     rows.push({
       architecture,
       clustering,
-      ACC: s ? f(s.accuracy) : "–",
-      NMI: s ? f(s.nmi) : "–",
-      ARI: s ? f(s.ari) : "–",
+      ACC: s && Number.isFinite(s.accuracy) ? f(s.accuracy) : "–",
+      NMI: s && Number.isFinite(s.nmi) ? f(s.nmi) : "–",
+      ARI: s && Number.isFinite(s.ari) ? f(s.ari) : "–",
       "test BCE": Number.isFinite(bce) ? bce.toFixed(4) : "–",
       seconds: Number.isFinite(sec) ? sec.toFixed(0) : "–",
     });
