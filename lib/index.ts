@@ -39,6 +39,7 @@ export { runExperiment } from "./train/experiment";
 export type { ExperimentResult } from "./train/experiment";
 export { overfittingCheck, timePerEpoch } from "./train/history-analysis";
 export { RECOMMENDED_DEC, ensureDecRun, loadDecCentroids } from "./train/idec";
+export { CLUSTERING_RUNS, ensureClusteringRuns } from "./apps/clustering-runs";
 export { outcomeLine } from "./train/progress";
 export { reportRows } from "./train/report";
 

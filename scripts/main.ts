@@ -5,9 +5,11 @@
  *      with the same config (then its saved metrics are printed: re-running setup stays fast);
  *   2. start the conv reference (model.kind conv, otherwise the defaults) in runs/reference-conv
  *      in a child process on one TensorFlow thread, beside steps 3 and 4 (it takes the longest);
- *   3. fine-tune (or reuse) runs/reference-idec, notebook 06's IDEC model (lib/train/idec.ts),
- *      and train (or reuse) the comparison runs notebooks 07–10 use (lib/apps/notebook-variants.ts),
- *      as one sweep on local Ray (lib/sweep/comparisons.ts);
+ *   3. train (or reuse) runs/deep-64, the 784-500-500-2000-64 model whose codes cluster best, and
+ *      fine-tune (or reuse) runs/deep-64-idec from it, notebook 06's IDEC model
+ *      (ensureClusteringRuns, lib/train/idec.ts), then train (or reuse) the comparison runs
+ *      notebooks 07–10 use (lib/apps/notebook-variants.ts) as one sweep on local Ray
+ *      (lib/sweep/comparisons.ts);
  *   4. execute every notebook headless and export it to offline HTML in exports/ (what
  *      `npm run notebook -- export` does), unless the notebooks, the compiled library, the export code
  *      (template, executor) and the preset are unchanged since the last export (a stamp in
@@ -38,7 +40,7 @@ import { terminalReporter } from "../lib/train/progress";
 import { formatReport } from "../lib/train/report";
 import { listNotebooks } from "../lib/notebook/runner";
 import { displayPath, projectPath } from "../lib/paths";
-import { ensureDecRun, RECOMMENDED_DEC } from "../lib/train/idec";
+import { CLUSTERING_RUNS, ensureClusteringRuns } from "../lib/apps/clustering-runs";
 import { notebookCli } from "./notebook";
 
 export const REFERENCE_RUN = "reference";
@@ -185,12 +187,16 @@ async function main(argv: string[]): Promise<void> {
   );
   try {
     if (!argv.includes("--skip-notebooks")) {
-      // Notebook 06's clustering-friendly model: IDEC fine-tuned from the reference run, once.
-      const tuned = await ensureDecRun(`${REFERENCE_RUN}-idec`, REFERENCE_RUN, RECOMMENDED_DEC, {
-        runsDir: resolveConfig().train.runsDir,
-        log: (line) => console.log(`main: ${REFERENCE_RUN}-idec: ${line}`),
+      // Notebook 06's clustering path, once: the deep parent, then its IDEC fine-tuning (a parent
+      // retrained since is noticed and the fine-tuning redone).
+      const { parent, tuned } = await ensureClusteringRuns({
+        reporter: terminalReporter(),
+        log: (line) => console.log(`main: ${CLUSTERING_RUNS.tuned}: ${line}`),
       });
-      console.log(`main: ${REFERENCE_RUN}-idec: ${tuned.action} in ${tuned.seconds.toFixed(0)} s`);
+      console.log(`main: ${ensuredRunLine(parent)} in ${parent.seconds.toFixed(0)} s`);
+      console.log(
+        `main: ${CLUSTERING_RUNS.tuned}: ${tuned.action} in ${tuned.seconds.toFixed(0)} s`,
+      );
       // The comparison runs of notebooks 07–10, trained here with no cell timeout as one sweep on
       // local Ray (lib/sweep: a trial per run, 1 CPU each, as many at once as there are cores);
       // the notebooks then reuse them (completed runs with the same config).

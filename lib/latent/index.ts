@@ -1,7 +1,13 @@
 // lib/latent: the code-space analysis that ties lib/ml to models and saved runs (probes with
 // their protocol and figure, the clustering pipeline, walks through code space, the Embedding
 // Projector export, published reference numbers). The names other wings and scripts use.
-export { RECOMMENDED_CODE_CLUSTERING, clusterCodes, normalizeCodes } from "./cluster-codes";
+export {
+  N2D_CODE_CLUSTERING,
+  RECOMMENDED_CODE_CLUSTERING,
+  clusterCodes,
+  meanAgreement,
+  normalizeCodes,
+} from "./cluster-codes";
 export type { ClusterCodesOptions, ClusterScores, ClusteredCodes } from "./cluster-codes";
 export { pickRows, sampleCodes } from "../runs/code-sample";
 export type { CodesSample } from "../runs/code-sample";

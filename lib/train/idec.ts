@@ -15,6 +15,7 @@
  * and optimizer, so a killed fine-tuning resumes where it stopped and ends exactly as an
  * uninterrupted one. Batch order is derived from (seed, pass), like the plain trainer's.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -136,16 +137,17 @@ export interface FineTuneResult {
 }
 
 /**
- * The fine-tuning settings that reached the issue's goals on the reference run (bench/clustering.ts,
- * docs/clustering.md): start from N2D's clusters of the codes (standardise → UMAP-2 → GMM), hold
- * them as the target for the first interval, then IDEC's self-training. Pass as the `dec`
- * overrides of decRunConfig / ensureDecRun.
+ * The fine-tuning settings of the recommended clustering path (CLUSTERING_RUNS, docs/clustering.md):
+ * start from N2D's clusters of the parent's training codes (standardise → UMAP-2 → GMM, one run),
+ * hold them as the target for the first interval, then IDEC's self-training, T = 350 steps, 3
+ * passes (about 2 minutes for the deep parent on 2 cores). Pass as the `dec` overrides of
+ * decRunConfig / ensureDecRun.
  */
 export const RECOMMENDED_DEC = {
   init: "umap-gmm",
-  initRuns: 3,
-  updateInterval: 700,
-  maxEpochs: 10,
+  initRuns: 1,
+  updateInterval: 350,
+  maxEpochs: 3,
 } as const satisfies Partial<ExperimentConfig["dec"]>;
 
 const CENTROIDS_FILE = "centroids.bin";
@@ -154,6 +156,52 @@ const INITIAL_FILE = "initial-clusters.json";
 const ASSIGNMENTS_FILE = "assignments.bin";
 /** The final centroids and settings, in the run folder (model/ holds encoder and decoder). */
 export const CLUSTERING_FILE = "clustering.json";
+/** Which parent, exactly, a fine-tuning started from (ParentIdentity), written at its start. */
+export const PARENT_FILE = "parent.json";
+
+/**
+ * What identifies the parent a fine-tuning started from: its name, when it was created, and a
+ * SHA-256 over its final model's files (encoder and decoder). A parent retrained under the same
+ * name and config has another creation time and other weights, so ensureDecRun notices it.
+ */
+export interface ParentIdentity {
+  name: string;
+  createdAt: string;
+  modelSha256: string;
+}
+
+/** The identity of a finished run as a parent (throws RunError when its model files are missing). */
+export function parentIdentity(parent: LoadedRun): ParentIdentity {
+  const hash = createHash("sha256");
+  for (const part of ["encoder", "decoder"]) {
+    for (const file of ["model.json", "weights.bin"]) {
+      const full = path.join(parent.folder, "model", part, file);
+      if (!fs.existsSync(full)) {
+        throw new RunError(
+          `Run "${parent.record.name}" has no ${path.join("model", part, file)}: it cannot be fine-tuned; finish or retrain it.`,
+        );
+      }
+      hash.update(`${part}/${file}\n`);
+      hash.update(fs.readFileSync(full));
+    }
+  }
+  return {
+    name: parent.record.name,
+    createdAt: parent.record.createdAt,
+    modelSha256: hash.digest("hex"),
+  };
+}
+
+/** The parent identity a fine-tuning run recorded at its start; null for runs made before it was. */
+export function recordedParent(run: LoadedRun): ParentIdentity | null {
+  const file = path.join(run.folder, PARENT_FILE);
+  if (!fs.existsSync(file)) return null;
+  return JSON.parse(fs.readFileSync(file, "utf8")) as ParentIdentity;
+}
+
+function sameParent(a: ParentIdentity | null, b: ParentIdentity): boolean {
+  return a !== null && a.createdAt === b.createdAt && a.modelSha256 === b.modelSha256;
+}
 
 /**
  * The config of a run fine-tuned from `parent`: the parent's data, model and seed, its train
@@ -221,33 +269,22 @@ async function initialClusters(
   const sample = pickRows(codes, dim, rows);
   // UMAP's layout depends on its seed, and now and then two digits share a cluster: with several
   // runs, keep the clustering that agrees best (mean ARI) with the others, a choice without labels.
-  const runs: Int32Array[] = [];
-  let embedSeconds = 0;
-  for (let r = 0; r < config.dec.initRuns; r++) {
-    const clustered = await clusterCodes(sample, count, dim, {
-      normalize: "standardize",
-      embedding: {
-        kind: "umap",
-        neighbors: config.analysis.umapNeighbors,
-        minDist: 0,
-        components: 2,
-      },
-      method: "gmm",
-      k,
-      seed: r === 0 ? seed : deriveSeed(seed, r),
-    });
-    runs.push(clustered.assignments);
-    embedSeconds += clustered.seconds.embed;
-  }
-  const agreement = runs.map((a, r) =>
-    runs.length === 1
-      ? 1
-      : runs.reduce((sum, b, s) => (s === r ? sum : sum + adjustedRandIndex(a, b)), 0) /
-        (runs.length - 1),
-  );
-  const chosen = agreement.indexOf(Math.max(...agreement));
-  const clustered = { assignments: runs[chosen] };
-  if (runs.length > 1) {
+  const clustered = await clusterCodes(sample, count, dim, {
+    normalize: "standardize",
+    embedding: {
+      kind: "umap",
+      neighbors: config.analysis.umapNeighbors,
+      minDist: 0,
+      components: 2,
+    },
+    method: "gmm",
+    k,
+    seed,
+    runs: config.dec.initRuns,
+  });
+  const embedSeconds = clustered.seconds.embed;
+  if (clustered.selection) {
+    const { agreement, chosen } = clustered.selection;
     log(
       `N2D runs' mean agreement (ARI) with the others: ${agreement.map((a) => a.toFixed(3)).join(", ")}: run ${chosen + 1} kept`,
     );
@@ -341,6 +378,7 @@ export async function fineTuneClustering(
       `Parent run "${parentName}" has not finished (status ${parent.record.status}): finish it (--resume) before fine-tuning it.`,
     );
   }
+  const identity = parentIdentity(parent);
   const backend = await initBackend(config.train.backend);
   const data =
     options.data ?? prepareDataset(await loadDataset(config.data), config.data, config.seed);
@@ -369,6 +407,12 @@ export async function fineTuneClustering(
     let resumed = false;
     let initialLabels: Int32Array | null = null;
     if (options.resume && hasCheckpoint(writer.folder)) {
+      const recorded = recordedParent(loadRun(writer.folder));
+      if (recorded && !sameParent(recorded, identity)) {
+        throw new RunError(
+          `Run "${writer.name}" was fine-tuned from another "${parentName}" (created ${recorded.createdAt}, now ${identity.createdAt}): it cannot be resumed from this one; fine-tune it anew under another name, or move it aside (ensureDecRun does).`,
+        );
+      }
       const checkpoint = await loadCheckpoint(loadRun(writer.folder), optimizer, {
         extraFiles: [CENTROIDS_FILE, ASSIGNMENTS_FILE],
       });
@@ -379,6 +423,7 @@ export async function fineTuneClustering(
       resumed = true;
       log(`resumed at step ${history[history.length - 1]?.step ?? 0} (update ${history.length})`);
     } else {
+      writeJsonAtomic(path.join(writer.folder, PARENT_FILE), identity);
       model = await loadRunModel(parent);
       const codes = encodeSet(model, train, pixels);
       const start = await initialClusters(
@@ -672,9 +717,10 @@ export interface EnsureDecRunOptions extends FineTuneOptions {
 
 /**
  * The finished fine-tuning run `name` from `parentName` with `overrides` of the dec section:
- * reused when complete with exactly that config, resumed when stopped, fine-tuned otherwise. A
- * run of that name with another config is renamed `<name>-<created stamp>` (never deleted) and a
- * new one fine-tuned.
+ * reused when complete with exactly that config from exactly this parent (PARENT_FILE: its
+ * creation time and model hash), resumed when stopped, fine-tuned otherwise. A run of that name
+ * with another config, or fine-tuned from a parent since retrained (or not recorded), is renamed
+ * `<name>-<created stamp>` (never deleted) and a new one fine-tuned.
  */
 export async function ensureDecRun(
   name: string,
@@ -690,15 +736,25 @@ export async function ensureDecRun(
   let resume = false;
   if (fs.existsSync(path.join(folder, "run.json"))) {
     const existing = loadRun(folder);
-    if (JSON.stringify(sortKeys(existing.config)) !== JSON.stringify(sortKeys(config))) {
-      // Fine-tuned with other settings (e.g. RECOMMENDED_DEC changed): moved aside, never deleted.
+    const finished = existing.record.status === "completed" && existing.metrics !== null;
+    const recorded = recordedParent(existing);
+    // A run killed before its parent was recorded has no checkpoint either: it starts afresh.
+    const parentKnown = recorded !== null || (!finished && !hasCheckpoint(folder));
+    const why =
+      JSON.stringify(sortKeys(existing.config)) !== JSON.stringify(sortKeys(config))
+        ? "another config"
+        : !parentKnown || (recorded && !sameParent(recorded, parentIdentity(parent)))
+          ? `another "${parentName}" (retrained since, or not recorded)`
+          : null;
+    if (why) {
+      // Fine-tuned with other settings (e.g. RECOMMENDED_DEC changed) or from a parent that has
+      // been retrained since: moved aside, never deleted.
       let aside = `${folder}-${existing.record.createdAt.replace(/[-:.TZ]/g, "").slice(0, 14)}`;
       for (let i = 2; fs.existsSync(aside); i++) aside = `${aside.replace(/~\d+$/, "")}~${i}`;
       fs.renameSync(folder, aside);
-      options.log?.(`an older run with another config was moved to ${aside}`);
+      options.log?.(`an older run fine-tuned from ${why} was moved to ${aside}`);
       return ensureDecRun(name, parentName, overrides, options);
     }
-    const finished = existing.record.status === "completed" && existing.metrics !== null;
     if (finished) {
       return { run: existing, action: "reused", seconds: (performance.now() - started) / 1000 };
     }

@@ -17,6 +17,7 @@ start. The caller asserts on the JSON.
 
 import json
 import os
+import queue
 import re
 import sys
 import time
@@ -27,6 +28,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 STDERR = []
+# The kernel manager, for the liveness check while waiting for output.
+KERNEL = {}
 
 
 def run(kc, code, timeout=300, on_output=None):
@@ -37,7 +40,15 @@ def run(kc, code, timeout=300, on_output=None):
     STDERR.clear()
     deadline = time.time() + timeout
     while True:
-        msg = kc.get_iopub_msg(timeout=max(1, deadline - time.time()))
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            # A kernel that died (a native crash) sends nothing more: say so instead of waiting.
+            if not KERNEL["manager"].is_alive():
+                raise RuntimeError(f"the kernel died while running: {code[:80]!r}") from None
+            if time.time() > deadline:
+                raise
+            continue
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         kind, content = msg["msg_type"], msg["content"]
@@ -71,6 +82,7 @@ def main():
     order = [c["id"] for c in nb["cells"] if c["cell_type"] == "code"]
 
     km = KernelManager(kernel_name="tslab")
+    KERNEL["manager"] = km
     km.start_kernel(cwd=os.path.dirname(NOTEBOOK), env={**os.environ, "AE_QUICK": "1"})
     kc = km.client()
     kc.start_channels()

@@ -4,10 +4,10 @@ import { umapEmbed, umapEmbedAsync, UmapAbortedError } from "../../lib/ml/umap";
 import { gaussianMixture } from "../../lib/ml/gmm";
 import { kmeans } from "../../lib/ml/kmeans";
 import { clusterAccuracy } from "../../lib/ml/cluster-metrics";
-import { clusterCodes, normalizeCodes } from "../../lib/latent/cluster-codes";
+import { clusterCodes, meanAgreement, normalizeCodes } from "../../lib/latent/cluster-codes";
 import { nearestNeighbors } from "../../lib/ml/neighbors";
 import { LatentInputError } from "../../lib/ml/check";
-import { createRng } from "../../lib/random";
+import { createRng, deriveSeed } from "../../lib/random";
 
 /** `perCluster` points around each of k random centres in `dim` dimensions. */
 function blobs(k: number, perCluster: number, dim: number, seed: number) {
@@ -188,4 +188,80 @@ test("clusterCodes: blobs are found through every embedding and method, with sco
     assert.equal(result.centers.length, 3 * result.featureDim);
   }
   await assert.rejects(clusterCodes(points, n, dim, { seed: 1, labels: [1, 2] }), /labels/);
+});
+
+test("meanAgreement: each clustering's mean ARI against the others", () => {
+  // a and b are the same partition (ARI 1); c crosses both: ARI (0 - 2/3) / (2 - 2/3) = -0.5.
+  const a = [0, 0, 1, 1];
+  const b = [1, 1, 0, 0];
+  const c = [0, 1, 0, 1];
+  const agreement = meanAgreement([a, b, c]);
+  assert.equal(agreement.length, 3);
+  for (const [got, want] of agreement.map((x, i) => [x, [0.25, 0.25, -0.5][i]])) {
+    assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+  }
+  assert.deepEqual(meanAgreement([c]), [1]);
+});
+
+test("clusterCodes runs: the run agreeing best with the others is kept, run r seeded deriveSeed(seed, r)", async () => {
+  const settings = {
+    k: 3,
+    embedding: { kind: "umap", neighbors: 10, epochs: 50 },
+    method: "kmeans",
+    restarts: 1,
+    labels,
+  } as const;
+  const one = await clusterCodes(points, n, dim, { ...settings, seed: 3 });
+  assert.equal(one.selection, undefined);
+  assert.equal(one.settings.runs, 1);
+  const several = await clusterCodes(points, n, dim, { ...settings, seed: 3, runs: 3 });
+  const { agreement, chosen } = several.selection!;
+  assert.equal(agreement.length, 3);
+  assert.equal(chosen, agreement.indexOf(Math.max(...agreement)));
+  assert.equal(several.settings.runs, 3);
+  // The kept run is exactly the single run of its seed (run 0: the seed itself).
+  const alone = await clusterCodes(points, n, dim, {
+    ...settings,
+    seed: chosen === 0 ? 3 : deriveSeed(3, chosen),
+  });
+  assert.deepEqual(several.assignments, alone.assignments);
+  assert.deepEqual(several.embedding, alone.embedding);
+  assert.equal(several.scores!.accuracy, 1);
+  if (chosen === 0) assert.deepEqual(several.assignments, one.assignments);
+  for (const runs of [0, 1.5]) {
+    await assert.rejects(clusterCodes(points, n, dim, { ...settings, seed: 3, runs }), /runs is/);
+  }
+});
+
+test("clusterCodes context: clustered with the codes, only the codes returned and scored", async () => {
+  // 9 codes (3 per blob) with the other 171 points as context: the same as clustering all 180
+  // points and keeping the first 9 rows.
+  const own = 9;
+  const codes = points.slice(0, own * dim);
+  const context = { codes: points.slice(own * dim), n: n - own };
+  for (const embedding of [
+    { kind: "none" },
+    { kind: "umap", neighbors: 10, epochs: 50 },
+  ] as const) {
+    const settings = { k: 3, seed: 2, embedding, normalize: "standardize", method: "gmm" } as const;
+    const alone = await clusterCodes(points, n, dim, settings);
+    const withContext = await clusterCodes(codes, own, dim, {
+      ...settings,
+      context,
+      labels: labels.subarray(0, own),
+      silhouette: true,
+    });
+    assert.deepEqual(withContext.assignments, alone.assignments.subarray(0, own));
+    assert.equal(withContext.features.length, own * withContext.featureDim);
+    assert.deepEqual(withContext.features, alone.features.subarray(0, own * alone.featureDim));
+    if (embedding.kind === "umap") assert.equal(withContext.embedding!.length, own * 2);
+    assert.deepEqual(withContext.centers, alone.centers);
+    assert.equal(withContext.scores!.accuracy, 1);
+    assert.equal(withContext.settings.context, n - own);
+    assert.ok(Number.isFinite(withContext.silhouette));
+  }
+  await assert.rejects(
+    clusterCodes(codes, own, dim, { seed: 1, context: { codes: new Float32Array(5), n: 1 } }),
+    /context codes/,
+  );
 });
