@@ -101,8 +101,8 @@ function directTargets(
 
 /**
  * d(i, j) for each embedding neighbour j of i, read from the accelerated walk's own blocks (one
- * extra walk). The walk gives each pair once, as (min, max): a target j > i is read in row i, a
- * target j < i in row j, through the list of the points that have row j as a target.
+ * extra walk). The walk gives each pair once, in the row of its smaller index: byRow lists, for
+ * each row m, the entries e = i·k + r whose pair (i, lowNeighbors[e]) starts at m.
  */
 function blockTargets(
   high: Float32Array,
@@ -111,33 +111,25 @@ function blockTargets(
   lowNeighbors: Int32Array,
   k: number,
 ): Float64Array {
-  const targets = new Float64Array(n * k);
-  // below[start[j] .. start[j + 1]): the entries e = i·k + r with lowNeighbors[e] = j < i.
+  const rowOf = (e: number) => Math.min(Math.floor(e / k), lowNeighbors[e]);
   const start = new Int32Array(n + 1);
-  for (let e = 0; e < n * k; e++) {
-    if (lowNeighbors[e] < Math.floor(e / k)) start[lowNeighbors[e] + 1]++;
-  }
-  for (let j = 0; j < n; j++) start[j + 1] += start[j];
-  const below = new Int32Array(start[n]);
+  for (let e = 0; e < n * k; e++) start[rowOf(e) + 1]++;
+  for (let m = 0; m < n; m++) start[m + 1] += start[m];
+  const byRow = new Int32Array(n * k);
   const next = start.slice(0, n);
-  for (let e = 0; e < n * k; e++) {
-    if (lowNeighbors[e] < Math.floor(e / k)) below[next[lowNeighbors[e]]++] = e;
-  }
+  for (let e = 0; e < n * k; e++) byRow[next[rowOf(e)]++] = e;
+  const targets = new Float64Array(n * k);
   forEachDistanceBlock(
     high,
     n,
     highDim,
     (i0, i1, j0, j1, block) => {
       const width = j1 - j0;
-      for (let i = i0; i < i1; i++) {
-        const row = (i - i0) * width - j0;
-        for (let r = 0; r < k; r++) {
-          const j = lowNeighbors[i * k + r];
-          if (j > i && j >= j0 && j < j1) targets[i * k + r] = block[row + j];
-        }
-        for (let b = start[i]; b < start[i + 1]; b++) {
-          const owner = Math.floor(below[b] / k);
-          if (owner >= j0 && owner < j1) targets[below[b]] = block[row + owner];
+      for (let m = i0; m < i1; m++) {
+        for (let b = start[m]; b < start[m + 1]; b++) {
+          const e = byRow[b];
+          const other = Math.max(Math.floor(e / k), lowNeighbors[e]);
+          if (other >= j0 && other < j1) targets[e] = block[(m - i0) * width + other - j0];
         }
       }
     },
