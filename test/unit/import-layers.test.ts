@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectPath } from "../../lib/paths";
+import { specifiers } from "../helpers/imports";
 
 /** Bottom first. A root module (lib/<name>.ts) is its own wing. */
 const LAYERS = [
@@ -45,12 +46,9 @@ function wingOf(file: string): string {
 }
 
 function relativeImports(file: string): string[] {
-  const source = fs.readFileSync(file, "utf8");
-  const specs = [
-    ...source.matchAll(/(?:import|export)\s[^;]*?\sfrom\s+"(\.[^"]+)"/g),
-    ...source.matchAll(/(?:require|import)\(\s*"(\.[^"]+)"\s*\)/g),
-  ].map((m) => m[1]);
-  return specs.map((spec) => path.resolve(path.dirname(file), spec));
+  return specifiers(fs.readFileSync(file, "utf8"))
+    .filter((spec) => spec.startsWith("."))
+    .map((spec) => path.resolve(path.dirname(file), spec));
 }
 
 test("every wing of lib/ is placed in the layer list", () => {

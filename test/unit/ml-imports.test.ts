@@ -5,25 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { specifiers } from "../helpers/imports";
 
 const ML = path.join(__dirname, "..", "..", "lib", "ml");
 /** Modules outside lib/ml that lib/ml may import, as paths relative to lib/ml. */
 const ALLOWED_PROJECT = new Set(["../random", "../errors"]);
 /** Third-party packages lib/ml may import. */
 const ALLOWED_PACKAGES = new Set(["umap-js"]);
-
-/** Every module specifier of a file: static imports and re-exports, import(), require(). */
-function specifiers(source: string): string[] {
-  const found: string[] = [];
-  const patterns = [
-    /^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/gms,
-    /^\s*import\s*["']([^"']+)["']/gm,
-    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
-    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
-  ];
-  for (const pattern of patterns) for (const m of source.matchAll(pattern)) found.push(m[1]);
-  return found;
-}
 
 test("lib/ml imports only itself, lib/random, lib/errors, Node built-ins and umap-js", () => {
   const files = fs.readdirSync(ML).filter((f) => f.endsWith(".ts"));
