@@ -9,8 +9,6 @@ export {
   normalizeCodes,
 } from "./cluster-codes";
 export type { ClusterCodesOptions, ClusterScores, ClusteredCodes } from "./cluster-codes";
-export { pickRows, sampleCodes } from "../runs/code-sample";
-export type { CodesSample } from "../runs/code-sample";
 export {
   fitLinearProbe,
   knnClassifierAccuracy,
