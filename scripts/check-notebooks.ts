@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { listNotebooks, notebookFormatProblems, TSLAB_LANGUAGE_INFO } from "../lib/notebook/runner";
+import { isParametersCell } from "../lib/notebook/parameters";
 import { PROJECT_ROOT } from "../lib/paths";
 import * as prettier from "prettier";
 
@@ -47,16 +48,6 @@ async function formatCell(source: string): Promise<string> {
   return formatted.replace(/\n$/, "");
 }
 
-/**
- * The parameters cell stays as written: one `let` per line is its contract with papermill's
- * injection, `--help` and the parameter reader (lib/notebook/parameters.ts), which prettier would
- * break by wrapping a long array over several lines.
- */
-function isParametersCell(cell: { metadata?: unknown }): boolean {
-  const tags = (cell.metadata as { tags?: string[] } | undefined)?.tags;
-  return tags?.includes("parameters") ?? false;
-}
-
 /** nbformat's list-of-lines form of a cell source (every line but the last keeps its "\n"). */
 function sourceLines(text: string): string[] {
   return text.split(/(?<=\n)/);
@@ -78,6 +69,8 @@ export async function cleanNotebook(content: string): Promise<string> {
     if (cell.cell_type === "code") {
       cell.outputs = [];
       cell.execution_count = null;
+      // The parameters cell stays as written: one `let` per line is its contract with papermill's
+      // injection, `--help` and the parameter reader, which prettier breaks by wrapping arrays.
       if (isParametersCell(cell)) continue;
       const source = cell.source as string[] | string;
       const text = Array.isArray(source) ? source.join("") : source;

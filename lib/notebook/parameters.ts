@@ -62,11 +62,15 @@ export interface NotebookLike {
 const cellSource = (cell: CellLike): string =>
   Array.isArray(cell.source) ? cell.source.join("") : cell.source;
 
+/** A code cell tagged "parameters" (papermill's convention). */
+export function isParametersCell(cell: { cell_type?: unknown; metadata?: unknown }): boolean {
+  const tags = (cell.metadata as { tags?: unknown } | undefined)?.tags;
+  return cell.cell_type === "code" && Array.isArray(tags) && tags.includes("parameters");
+}
+
 /** The source of the first code cell tagged "parameters", or null. */
 export function parametersCellSource(nb: NotebookLike): string | null {
-  const cell = nb.cells.find(
-    (c) => c.cell_type === "code" && (c.metadata?.tags ?? []).includes("parameters"),
-  );
+  const cell = nb.cells.find(isParametersCell);
   return cell ? cellSource(cell) : null;
 }
 

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AutoencoderLabError } from "../errors";
 import { projectPath } from "../paths";
+import { isParametersCell } from "./parameters";
 
 /** A notebook cell failed, timed out or killed its kernel. */
 export class NotebookExecutionError extends AutoencoderLabError {
@@ -338,8 +339,7 @@ export function notebookFormatProblems(json: string): string[] {
     }
     if (firstCode) {
       firstCode = false;
-      const tags = ((cell.metadata ?? {}) as Record<string, unknown>).tags;
-      if (!Array.isArray(tags) || !tags.includes("parameters")) {
+      if (!isParametersCell(cell)) {
         problems.push(`${where}: the first code cell must be tagged "parameters"`);
       }
     }
