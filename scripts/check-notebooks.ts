@@ -41,9 +41,13 @@ function nbformatJson(value: unknown): string {
   return JSON.stringify(sorted(value), null, 1) + "\n";
 }
 
+/** The project's prettier options for TypeScript, resolved once per process. */
+let projectOptions: Promise<prettier.Options | null> | undefined;
+
 /** A code cell's source formatted as the project's TypeScript is (.prettierrc), no final newline. */
 async function formatCell(source: string): Promise<string> {
-  const options = (await prettier.resolveConfig(path.join(PROJECT_ROOT, "cell.ts"))) ?? {};
+  projectOptions ??= prettier.resolveConfig(path.join(PROJECT_ROOT, "cell.ts"));
+  const options = (await projectOptions) ?? {};
   const formatted = await prettier.format(source, { ...options, parser: "typescript" });
   return formatted.replace(/\n$/, "");
 }
